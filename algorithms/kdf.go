@@ -1,0 +1,73 @@
+package algorithms
+
+import (
+	"crypto/hkdf"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// ErrCommitmentMismatch means the commitment key in a message header does
+// not match the one derived from the data key: the message was not made with
+// this data key, or was tampered with.
+var ErrCommitmentMismatch = errors.New("algorithms: key commitment does not match")
+
+// DeriveKeys derives the message's data (content) key from the plaintext
+// data key and message ID, and for committing suites the commitment key.
+// For other suites commitKey is nil.
+func (s *Suite) DeriveKeys(plaintextDataKey, messageID []byte) (dataKey, commitKey []byte, err error) {
+	if len(plaintextDataKey) != s.KeyLen {
+		return nil, nil, fmt.Errorf("algorithms: plaintext data key is %d bytes, suite %v needs %d", len(plaintextDataKey), s.ID, s.KeyLen)
+	}
+	if len(messageID) != s.MessageIDLen() {
+		return nil, nil, fmt.Errorf("algorithms: message ID is %d bytes, suite %v needs %d", len(messageID), s.ID, s.MessageIDLen())
+	}
+	var id [2]byte
+	binary.BigEndian.PutUint16(id[:], uint16(s.ID))
+	switch s.KDF {
+	case KDFIdentity:
+		return append([]byte(nil), plaintextDataKey...), nil, nil
+	case KDFHKDF:
+		dk, err := hkdf.Key(s.KDFHash, plaintextDataKey, nil, string(id[:])+string(messageID), s.KeyLen)
+		return dk, nil, err
+	default:
+		prk, err := hkdf.Extract(s.KDFHash, plaintextDataKey, messageID)
+		if err != nil {
+			return nil, nil, err
+		}
+		dk, err := hkdf.Expand(s.KDFHash, prk, string(id[:])+"DERIVEKEY", s.KeyLen)
+		if err != nil {
+			return nil, nil, err
+		}
+		ck, err := hkdf.Expand(s.KDFHash, prk, "COMMITKEY", s.SuiteDataLen)
+		clear(prk)
+		return dk, ck, err
+	}
+}
+
+// DeriveKeysNetV400 derives the data key the way the ESDK for .NET 4.0.0
+// did for format 1 HKDF suites: without the message ID in the HKDF info. It
+// exists only to read messages that release wrote; never use it to encrypt.
+func (s *Suite) DeriveKeysNetV400(plaintextDataKey, messageID []byte) (dataKey, commitKey []byte, err error) {
+	if s.KDF != KDFHKDF {
+		return s.DeriveKeys(plaintextDataKey, messageID)
+	}
+	if len(plaintextDataKey) != s.KeyLen {
+		return nil, nil, fmt.Errorf("algorithms: plaintext data key is %d bytes, suite %v needs %d", len(plaintextDataKey), s.ID, s.KeyLen)
+	}
+	var id [2]byte
+	binary.BigEndian.PutUint16(id[:], uint16(s.ID))
+	dk, err := hkdf.Key(s.KDFHash, plaintextDataKey, nil, string(id[:]), s.KeyLen)
+	return dk, nil, err
+}
+
+// CheckCommitment compares, in constant time, the commitment key derived
+// from the data key with the one stored in the header. It returns
+// [ErrCommitmentMismatch] when they differ.
+func CheckCommitment(derived, stored []byte) error {
+	if len(derived) == 0 || subtle.ConstantTimeCompare(derived, stored) != 1 {
+		return ErrCommitmentMismatch
+	}
+	return nil
+}

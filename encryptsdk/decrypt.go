@@ -1,0 +1,288 @@
+package encryptsdk
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/frame"
+	"github.com/go-esdk/esdk/materials"
+)
+
+// Decryptor is a streaming decryption: an [io.Reader] of the plaintext of
+// one message. The header has been read and authenticated, and the data
+// key obtained, before Decrypt returns it, so the header, suite and
+// encryption context can be inspected before the first Read.
+//
+// # Release of plaintext
+//
+// Read returns the plaintext of a frame only after that frame's
+// authentication tag has verified. The final frame (and a non-framed body)
+// is released only after the signature (for signed suites) has verified
+// and the end of the input has been reached with no trailing bytes; io.EOF
+// is returned only after that. With a signed suite, bytes returned before
+// io.EOF are authenticated but not yet known to be signed: a caller that
+// cannot discard them when a later Read fails should set
+// [DecryptOptions.BufferUntilVerified] or [DecryptOptions.UnsignedOnly].
+//
+// A Decryptor is not safe for concurrent use. The first error is returned
+// by every later call.
+type Decryptor struct {
+	mr       *format.Reader
+	hdr      *format.Header
+	suite    *algorithms.Suite
+	ec       materials.EncryptionContext
+	dataKey  materials.EncryptedDataKey
+	cipher   *frame.Cipher
+	scratch  frame.Scratch
+	verifier hash.Hash
+	pub      *ecdsa.PublicKey
+	buffer   bool
+
+	buf  []byte // frame buffer, reused
+	out  []byte // verified plaintext not yet returned
+	all  []byte // BufferUntilVerified: everything so far
+	done bool   // the whole message has been verified
+	err  error
+}
+
+// Decrypt reads and authenticates the message header from src, obtains the
+// data key, and returns a Decryptor for the body. src is read through an
+// internal buffer; nothing after the message may follow in src.
+func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOptions) (*Decryptor, error) {
+	if opts == nil {
+		opts = &DecryptOptions{}
+	}
+	if c.Manager == nil {
+		return nil, errors.New("encryptsdk: Client has no materials manager")
+	}
+	if !c.CommitmentPolicy.Valid() {
+		return nil, fmt.Errorf("encryptsdk: invalid commitment policy %d", int(c.CommitmentPolicy))
+	}
+	mr := format.NewReader(src, format.Limits{MaxEncryptedDataKeys: c.MaxEncryptedDataKeys, MaxBodySize: opts.MaxBodySize})
+	hdr, raw, err := mr.ReadHeader()
+	if err != nil {
+		return nil, err
+	}
+	suite := hdr.Suite
+	if !c.CommitmentPolicy.AllowsDecrypt(suite) {
+		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
+	}
+	if opts.UnsignedOnly && suite.Signed() {
+		return nil, fmt.Errorf("%w (suite %v)", ErrSignedMessage, suite.ID)
+	}
+	m, err := c.Manager.DecryptMaterials(ctx, materials.DecryptionRequest{
+		Suite:                       suite,
+		CommitmentPolicy:            c.CommitmentPolicy,
+		EncryptedDataKeys:           hdr.EncryptedDataKeys,
+		EncryptionContext:           hdr.EncryptionContext,
+		ReproducedEncryptionContext: opts.EncryptionContext,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer clear(m.PlaintextDataKey)
+	switch {
+	case m.Suite != suite:
+		return nil, fmt.Errorf("%w: materials are for suite %v, message is %v", materials.ErrInvalidMaterials, m.Suite.ID, suite.ID)
+	case !c.CommitmentPolicy.AllowsDecrypt(m.Suite):
+		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
+	case suite.Signed() && m.VerificationKey == nil:
+		return nil, fmt.Errorf("%w: no verification key for a signed suite", materials.ErrInvalidMaterials)
+	}
+	auth, err := mr.ReadHeaderAuth()
+	if err != nil {
+		return nil, err
+	}
+	authOnly, err := m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys).MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	fc, err := openHeader(suite, m.PlaintextDataKey, hdr, raw, auth, authOnly)
+	if errors.Is(err, ErrHeaderAuthentication) && opts.NetV400Retry {
+		fc, err = openHeaderNetV400(suite, m.PlaintextDataKey, hdr, raw, auth, m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys))
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := &Decryptor{
+		mr:      mr,
+		hdr:     hdr,
+		suite:   suite,
+		ec:      m.EncryptionContext,
+		dataKey: m.DataKey,
+		cipher:  fc,
+		pub:     m.VerificationKey,
+		buffer:  opts.BufferUntilVerified,
+	}
+	if suite.Signed() {
+		d.verifier = suite.SignatureHash()
+		d.verifier.Write(raw)
+		d.verifier.Write(auth.IV)
+		d.verifier.Write(auth.Tag)
+		mr.SetHash(d.verifier)
+	}
+	return d, nil
+}
+
+// openHeader derives the message keys, checks key commitment (in constant
+// time, before anything else) and verifies the header tag.
+func openHeader(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) (*frame.Cipher, error) {
+	dataKey, commitKey, err := suite.DeriveKeys(pdk, hdr.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(dataKey)
+	if suite.Committing() {
+		if err := algorithms.CheckCommitment(commitKey, hdr.SuiteData); err != nil {
+			return nil, err
+		}
+	}
+	return verifyHeader(dataKey, hdr, raw, auth, authOnly)
+}
+
+func verifyHeader(dataKey []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) (*frame.Cipher, error) {
+	fc, err := frame.New(dataKey, hdr.MessageID, hdr.FrameLength)
+	if err != nil {
+		return nil, err
+	}
+	aad := append(raw[:len(raw):len(raw)], authOnly...)
+	if _, err := fc.AEAD().Open(nil, auth.AuthIV(), auth.Tag, aad); err != nil {
+		return nil, ErrHeaderAuthentication
+	}
+	return fc, nil
+}
+
+// openHeaderNetV400 verifies a header written by the ESDK for .NET 4.0.0:
+// its format 1 HKDF keys omit the message ID, and its header AAD carries
+// the authenticate-only context with a pair count even when empty.
+func openHeaderNetV400(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly materials.EncryptionContext) (*frame.Cipher, error) {
+	dataKey, _, err := suite.DeriveKeysNetV400(pdk, hdr.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(dataKey)
+	ser, err := authOnly.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	if len(authOnly) == 0 {
+		ser = []byte{0, 0}
+	}
+	return verifyHeader(dataKey, hdr, raw, auth, ser)
+}
+
+// Header returns the authenticated message header.
+func (d *Decryptor) Header() *format.Header { return d.hdr }
+
+// Suite returns the message's algorithm suite.
+func (d *Decryptor) Suite() *algorithms.Suite { return d.suite }
+
+// EncryptionContext returns the message's encryption context: the pairs
+// stored in the header and any required pairs supplied by the caller, all
+// authenticated. It includes aws-crypto-public-key for signed suites.
+func (d *Decryptor) EncryptionContext() materials.EncryptionContext { return d.ec.Clone() }
+
+// DataKey returns the encrypted data key that the keyring decrypted
+// (provider ID and info name the wrapping key that was used).
+func (d *Decryptor) DataKey() materials.EncryptedDataKey { return d.dataKey }
+
+// Read implements [io.Reader]; see the type's documentation for when
+// plaintext is released.
+func (d *Decryptor) Read(p []byte) (int, error) {
+	for len(d.out) == 0 {
+		if d.err != nil {
+			return 0, d.err
+		}
+		d.err = d.next()
+	}
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	return n, nil
+}
+
+// WriteTo implements [io.WriterTo] so that io.Copy writes each verified
+// frame straight from the Decryptor's buffer.
+func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(d.out) > 0 {
+			n, err := w.Write(d.out)
+			total += int64(n)
+			d.out = d.out[n:]
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		if d.err != nil {
+			if d.err == io.EOF {
+				return total, nil
+			}
+			return total, d.err
+		}
+		d.err = d.next()
+	}
+}
+
+// next reads and verifies the next part of the body and sets d.out. It
+// returns io.EOF once the message is complete and verified.
+func (d *Decryptor) next() error {
+	if d.done {
+		return io.EOF
+	}
+	var f format.Frame
+	var err error
+	single := d.hdr.ContentType == format.NonFramed
+	if single {
+		f, err = d.mr.ReadNonFramed(d.buf)
+	} else {
+		f, err = d.mr.ReadFrame(d.buf)
+	}
+	if err != nil {
+		return err
+	}
+	d.buf = f.Raw[:0]
+	pt, err := d.cipher.Open(&d.scratch, &f, single)
+	if err != nil {
+		return fmt.Errorf("encryptsdk: frame %d: %w", f.Seq, err)
+	}
+	if f.Final {
+		if err := d.finish(); err != nil {
+			clear(pt)
+			return err
+		}
+	}
+	if d.buffer {
+		d.all = append(d.all, pt...)
+		if f.Final {
+			d.out = d.all
+		}
+		return nil
+	}
+	d.out = pt
+	return nil
+}
+
+// finish verifies the signature and the end of input.
+func (d *Decryptor) finish() error {
+	if d.verifier != nil {
+		sig, err := d.mr.ReadFooter()
+		if err != nil {
+			return err
+		}
+		if err := algorithms.Verify(d.pub, d.verifier.Sum(nil), sig); err != nil {
+			return err
+		}
+	}
+	if err := d.mr.ExpectEOF(); err != nil {
+		return err
+	}
+	d.done = true
+	return nil
+}

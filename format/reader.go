@@ -1,0 +1,425 @@
+package format
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"unicode/utf8"
+
+	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/materials"
+)
+
+// DefaultMaxHeaderSize is the header size limit used when
+// [Limits.MaxHeaderSize] is zero.
+const DefaultMaxHeaderSize = 16 << 20
+
+// MaxNonFramedLen is the largest non-framed body: the AES-GCM limit for a
+// single invocation, 2^36 − 32 bytes.
+const MaxNonFramedLen = 1<<36 - 32
+
+// FinalFrameMarker is the sequence number field that starts the final frame.
+const FinalFrameMarker = 0xffffffff
+
+// Limits bound what a [Reader] accepts. Each is checked before the memory
+// for the field is allocated.
+type Limits struct {
+	// MaxEncryptedDataKeys is the largest encrypted data key count accepted
+	// in a header; 0 means no limit.
+	MaxEncryptedDataKeys int
+	// MaxHeaderSize is the largest header body in bytes; 0 means
+	// DefaultMaxHeaderSize.
+	MaxHeaderSize int
+	// MaxBodySize is the largest frame length or non-framed body length
+	// accepted; 0 means no limit. Without a limit, memory still grows only
+	// with the bytes actually read, never with a declared length.
+	MaxBodySize int64
+}
+
+// Reader reads one message, part by part, from an underlying reader,
+// tracking the byte offset for errors. It reads ahead through an internal
+// buffer; use [Reader.ExpectEOF] to check that nothing follows the message.
+type Reader struct {
+	r   *bufio.Reader
+	off int64
+	lim Limits
+	// hash, when set, receives every consumed byte up to the footer.
+	hash hash.Hash
+
+	hdr     *Header
+	nextSeq uint32
+	final   bool
+}
+
+// NewReader returns a Reader over r.
+func NewReader(r io.Reader, lim Limits) *Reader {
+	if lim.MaxHeaderSize <= 0 {
+		lim.MaxHeaderSize = DefaultMaxHeaderSize
+	}
+	br, ok := r.(*bufio.Reader)
+	if !ok || br.Size() < 64<<10 {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	return &Reader{r: br, lim: lim, nextSeq: 1}
+}
+
+// SetHash makes the reader write every byte it consumes, from the start of
+// the header to the end of the body, to h (the message signature input).
+// Bytes already consumed are not replayed; call it right after ReadHeader
+// with the header bytes written to h by the caller.
+func (r *Reader) SetHash(h hash.Hash) { r.hash = h }
+
+// Offset is the number of message bytes consumed so far.
+func (r *Reader) Offset() int64 { return r.off }
+
+func (r *Reader) fail(field string, at int64, err error) error {
+	return &ParseError{Field: field, Offset: at, Err: err}
+}
+
+// read appends exactly n bytes to dst, growing dst only as bytes arrive so
+// that a hostile length cannot force a large allocation.
+func (r *Reader) read(dst []byte, n int, field string) ([]byte, error) {
+	at := r.off
+	start := len(dst)
+	for n > 0 {
+		chunk := n
+		if free := cap(dst) - len(dst); free < chunk {
+			if free == 0 {
+				grow := max(len(dst), 4096)
+				grow = min(grow, n, 16<<20)
+				dst = append(dst[:len(dst):len(dst)], make([]byte, grow)...)[:len(dst)]
+				free = cap(dst) - len(dst)
+			}
+			chunk = min(chunk, free)
+		}
+		got, err := io.ReadFull(r.r, dst[len(dst):len(dst)+chunk])
+		dst = dst[:len(dst)+got]
+		r.off += int64(got)
+		n -= got
+		if err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				err = ErrTruncated
+			}
+			return dst, r.fail(field, at, err)
+		}
+	}
+	if r.hash != nil {
+		r.hash.Write(dst[start:])
+	}
+	return dst, nil
+}
+
+// ReadHeader reads and validates the header body. It returns the header
+// and its exact bytes (the input of header authentication).
+func (r *Reader) ReadHeader() (*Header, []byte, error) {
+	if r.hdr != nil {
+		return nil, nil, errors.New("format: header already read")
+	}
+	if peek, _ := r.r.Peek(4); looksBase64(peek) {
+		return nil, nil, r.fail("version", 0, ErrBase64)
+	}
+	var raw []byte
+	var err error
+	take := func(n int, field string) ([]byte, error) {
+		if len(raw)+n > r.lim.MaxHeaderSize {
+			return nil, r.fail(field, r.off, fmt.Errorf("%w (%d bytes)", ErrHeaderTooLarge, r.lim.MaxHeaderSize))
+		}
+		start := len(raw)
+		raw, err = r.read(raw, n, field)
+		if err != nil {
+			return nil, err
+		}
+		return raw[start:], nil
+	}
+	u16 := func(field string) (int, error) {
+		b, err := take(2, field)
+		if err != nil {
+			return 0, err
+		}
+		return int(binary.BigEndian.Uint16(b)), nil
+	}
+	malformed := func(field string, at int64, format string, args ...any) error {
+		return r.fail(field, at, fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...)))
+	}
+
+	h := &Header{}
+	b, err := take(1, "version")
+	if err != nil {
+		return nil, nil, err
+	}
+	h.Version = b[0]
+	switch h.Version {
+	case 1:
+		if b, err = take(1, "type"); err != nil {
+			return nil, nil, err
+		}
+		if b[0] != typeCustomerAED {
+			return nil, nil, malformed("type", 1, "type is 0x%02x, want 0x80", b[0])
+		}
+	case 2:
+	default:
+		return nil, nil, malformed("version", 0, "unknown message format version %d", h.Version)
+	}
+	at := r.off
+	id, err := u16("algorithm suite ID")
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.Suite, err = algorithms.Lookup(algorithms.ID(id)); err != nil {
+		return nil, nil, malformed("algorithm suite ID", at, "unknown algorithm suite 0x%04x", id)
+	}
+	if h.Suite.MessageFormat != int(h.Version) {
+		return nil, nil, malformed("algorithm suite ID", at, "suite %v belongs to message format %d, not %d", h.Suite.ID, h.Suite.MessageFormat, h.Version)
+	}
+	if b, err = take(h.Suite.MessageIDLen(), "message ID"); err != nil {
+		return nil, nil, err
+	}
+	h.MessageID = b
+
+	ecLen, err := u16("encryption context length")
+	if err != nil {
+		return nil, nil, err
+	}
+	ecAt := r.off
+	if h.rawEC, err = take(ecLen, "encryption context"); err != nil {
+		return nil, nil, err
+	}
+	ec, off, err := materials.ParseEncryptionContext(h.rawEC)
+	if err != nil {
+		return nil, nil, r.fail("encryption context", ecAt+int64(off), err)
+	}
+	h.EncryptionContext = ec
+
+	at = r.off
+	count, err := u16("encrypted data key count")
+	if err != nil {
+		return nil, nil, err
+	}
+	if count == 0 {
+		return nil, nil, malformed("encrypted data key count", at, "no encrypted data keys")
+	}
+	if r.lim.MaxEncryptedDataKeys > 0 && count > r.lim.MaxEncryptedDataKeys {
+		return nil, nil, r.fail("encrypted data key count", at, fmt.Errorf("%w: %d, limit %d", ErrTooManyEncryptedDataKeys, count, r.lim.MaxEncryptedDataKeys))
+	}
+	for i := range count {
+		var k materials.EncryptedDataKey
+		field := fmt.Sprintf("encrypted data key %d", i)
+		for j, dst := range []*[]byte{nil, &k.ProviderInfo, &k.Ciphertext} {
+			n, err := u16(field)
+			if err != nil {
+				return nil, nil, err
+			}
+			fieldAt := r.off
+			v, err := take(n, field)
+			if err != nil {
+				return nil, nil, err
+			}
+			if j == 0 {
+				if !utf8.Valid(v) {
+					return nil, nil, malformed(field, fieldAt, "provider ID is not valid UTF-8")
+				}
+				k.ProviderID = string(v)
+				continue
+			}
+			*dst = v
+		}
+		h.EncryptedDataKeys = append(h.EncryptedDataKeys, k)
+	}
+
+	at = r.off
+	if b, err = take(1, "content type"); err != nil {
+		return nil, nil, err
+	}
+	h.ContentType = ContentType(b[0])
+	if h.ContentType != Framed && h.ContentType != NonFramed {
+		return nil, nil, malformed("content type", at, "unknown content type %d", b[0])
+	}
+	if h.Version == 1 {
+		at = r.off
+		if b, err = take(4, "reserved"); err != nil {
+			return nil, nil, err
+		}
+		if !bytes.Equal(b, []byte{0, 0, 0, 0}) {
+			return nil, nil, malformed("reserved", at, "reserved bytes are not zero")
+		}
+		at = r.off
+		if b, err = take(1, "IV length"); err != nil {
+			return nil, nil, err
+		}
+		if b[0] != algorithms.IVLen {
+			return nil, nil, malformed("IV length", at, "IV length is %d, want 12", b[0])
+		}
+	}
+	at = r.off
+	if b, err = take(4, "frame length"); err != nil {
+		return nil, nil, err
+	}
+	h.FrameLength = binary.BigEndian.Uint32(b)
+	switch {
+	case h.ContentType == Framed && h.FrameLength == 0:
+		return nil, nil, malformed("frame length", at, "framed content with frame length 0")
+	case h.ContentType == NonFramed && h.FrameLength != 0:
+		return nil, nil, malformed("frame length", at, "non-framed content with frame length %d", h.FrameLength)
+	case r.lim.MaxBodySize > 0 && int64(h.FrameLength) > r.lim.MaxBodySize:
+		return nil, nil, r.fail("frame length", at, fmt.Errorf("%w: frame length %d, limit %d", ErrBodyTooLarge, h.FrameLength, r.lim.MaxBodySize))
+	}
+	if h.Version == 2 {
+		if h.SuiteData, err = take(h.Suite.SuiteDataLen, "algorithm suite data"); err != nil {
+			return nil, nil, err
+		}
+	}
+	r.hdr = h
+	return h, raw, nil
+}
+
+func looksBase64(p []byte) bool {
+	return bytes.HasPrefix(p, []byte("AY")) || bytes.HasPrefix(p, []byte("AgR4")) || bytes.HasPrefix(p, []byte("AgV4"))
+}
+
+// ReadHeaderAuth reads the header authentication that follows the header.
+func (r *Reader) ReadHeaderAuth() (HeaderAuth, error) {
+	if r.hdr == nil {
+		return HeaderAuth{}, errors.New("format: header not read yet")
+	}
+	n := algorithms.TagLen
+	if r.hdr.Version == 1 {
+		n += algorithms.IVLen
+	}
+	b, err := r.read(nil, n, "header authentication")
+	if err != nil {
+		return HeaderAuth{}, err
+	}
+	if r.hdr.Version == 1 {
+		return HeaderAuth{IV: b[:algorithms.IVLen], Tag: b[algorithms.IVLen:]}, nil
+	}
+	return HeaderAuth{Tag: b}, nil
+}
+
+// Frame is one frame of a framed body, or a non-framed body (which is read
+// as a single final frame with sequence number 1).
+type Frame struct {
+	Seq   uint32
+	Final bool
+	IV    []byte
+	// Sealed is the encrypted content followed by the 16-byte tag.
+	Sealed []byte
+	// Raw is every byte of the frame as serialized; Seq, IV and Sealed
+	// point into it. Reuse it as the next call's buffer.
+	Raw []byte
+}
+
+// ContentLen is the length of the frame's plaintext.
+func (f *Frame) ContentLen() int { return len(f.Sealed) - algorithms.TagLen }
+
+// ReadFrame reads the next frame of a framed body into buf (grown as
+// needed), checking sequence numbers and lengths. After the final frame it
+// returns io.EOF.
+func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
+	if r.hdr == nil || r.hdr.ContentType != Framed {
+		return Frame{}, errors.New("format: ReadFrame needs a framed message")
+	}
+	if r.final {
+		return Frame{}, io.EOF
+	}
+	at := r.off
+	raw, err := r.read(buf[:0], 4, "frame sequence number")
+	if err != nil {
+		return Frame{}, err
+	}
+	f := Frame{}
+	seq := binary.BigEndian.Uint32(raw)
+	contentLen := int64(r.hdr.FrameLength)
+	if seq == FinalFrameMarker {
+		f.Final = true
+		if raw, err = r.read(raw, 4+algorithms.IVLen+4, "final frame header"); err != nil {
+			return Frame{}, err
+		}
+		seq = binary.BigEndian.Uint32(raw[4:])
+		contentLen = int64(binary.BigEndian.Uint32(raw[4+4+algorithms.IVLen:]))
+		if contentLen > int64(r.hdr.FrameLength) {
+			return Frame{}, r.fail("final frame length", at+20, fmt.Errorf("%w: final frame content length %d exceeds frame length %d", ErrMalformed, contentLen, r.hdr.FrameLength))
+		}
+	} else if raw, err = r.read(raw, algorithms.IVLen, "frame IV"); err != nil {
+		return Frame{}, err
+	}
+	if seq != r.nextSeq {
+		return Frame{}, r.fail("frame sequence number", at, fmt.Errorf("%w: sequence number %d, want %d", ErrMalformed, seq, r.nextSeq))
+	}
+	if r.nextSeq == FinalFrameMarker-1 && !f.Final {
+		return Frame{}, r.fail("frame sequence number", at, fmt.Errorf("%w: too many frames", ErrMalformed))
+	}
+	hdrLen := len(raw)
+	if raw, err = r.read(raw, int(contentLen)+algorithms.TagLen, "frame content"); err != nil {
+		return Frame{}, err
+	}
+	f.Seq = seq
+	f.IV = raw[hdrLen-algorithms.IVLen : hdrLen]
+	if f.Final {
+		f.IV = raw[8 : 8+algorithms.IVLen]
+	}
+	f.Sealed = raw[hdrLen:]
+	f.Raw = raw
+	r.nextSeq++
+	r.final = f.Final
+	return f, nil
+}
+
+// ReadNonFramed reads a non-framed body into buf (grown as needed) and
+// returns it as a final frame with sequence number 1.
+func (r *Reader) ReadNonFramed(buf []byte) (Frame, error) {
+	if r.hdr == nil || r.hdr.ContentType != NonFramed {
+		return Frame{}, errors.New("format: ReadNonFramed needs a non-framed message")
+	}
+	if r.final {
+		return Frame{}, io.EOF
+	}
+	at := r.off
+	raw, err := r.read(buf[:0], algorithms.IVLen+8, "non-framed body header")
+	if err != nil {
+		return Frame{}, err
+	}
+	n := binary.BigEndian.Uint64(raw[algorithms.IVLen:])
+	if n > MaxNonFramedLen {
+		return Frame{}, r.fail("non-framed body length", at+algorithms.IVLen, fmt.Errorf("%w: body length %d exceeds the AES-GCM limit", ErrMalformed, n))
+	}
+	if r.lim.MaxBodySize > 0 && int64(n) > r.lim.MaxBodySize {
+		return Frame{}, r.fail("non-framed body length", at+algorithms.IVLen, fmt.Errorf("%w: body length %d, limit %d", ErrBodyTooLarge, n, r.lim.MaxBodySize))
+	}
+	if raw, err = r.read(raw, int(n)+algorithms.TagLen, "non-framed body content"); err != nil {
+		return Frame{}, err
+	}
+	r.final = true
+	return Frame{Seq: 1, Final: true, IV: raw[:algorithms.IVLen], Sealed: raw[algorithms.IVLen+8:], Raw: raw}, nil
+}
+
+// ReadFooter reads the signature footer. It is not written to the hash.
+func (r *Reader) ReadFooter() ([]byte, error) {
+	r.hash = nil
+	b, err := r.read(nil, 2, "footer signature length")
+	if err != nil {
+		return nil, err
+	}
+	n := int(binary.BigEndian.Uint16(b))
+	if n == 0 {
+		return nil, r.fail("footer signature length", r.off-2, fmt.Errorf("%w: empty signature", ErrMalformed))
+	}
+	return r.read(nil, n, "footer signature")
+}
+
+// ExpectEOF returns an error wrapping [ErrTrailingData] if any byte follows
+// the message, or the underlying read error.
+func (r *Reader) ExpectEOF() error {
+	_, err := r.r.ReadByte()
+	switch err {
+	case io.EOF:
+		return nil
+	case nil:
+		return r.fail("end of message", r.off, ErrTrailingData)
+	default:
+		return r.fail("end of message", r.off, err)
+	}
+}

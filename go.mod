@@ -1,0 +1,3 @@
+module github.com/go-esdk/esdk
+
+go 1.26
