@@ -1,0 +1,191 @@
+package testvectors
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/encryptsdk"
+	"github.com/go-esdk/esdk/keyring"
+	"github.com/go-esdk/esdk/materials"
+)
+
+// Generate writes an awses-decrypt version 2 manifest (manifest.json),
+// keys.json, plaintexts/ and ciphertexts/ into dir: messages made by this
+// library for every suite with raw AES 128/192/256 and raw RSA (each
+// padding) keys, a multi-keyring, frame lengths 1, 4096 and 65536,
+// non-framed bodies, empty and unicode encryption contexts, an empty
+// plaintext and exact frame multiples. It returns the number of tests.
+func Generate(ctx context.Context, dir string) (int, error) {
+	for _, sub := range []string{"plaintexts", "ciphertexts"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return 0, err
+		}
+	}
+	keys, err := newGeneratedKeys()
+	if err != nil {
+		return 0, err
+	}
+	plaintexts := map[string][]byte{
+		"empty":  {},
+		"small":  pattern(10240),
+		"exact":  pattern(8192), // two 4096-byte frames exactly
+		"single": pattern(1),
+	}
+	for name, p := range plaintexts {
+		if err := os.WriteFile(filepath.Join(dir, "plaintexts", name), p, 0o644); err != nil {
+			return 0, err
+		}
+	}
+	contexts := map[string]map[string]string{
+		"empty":   nil,
+		"unicode": {"purpose": "test vectors", "ключ": "значение", "\U0001F600 emoji": "\uFFFD and \U00010348", "\uFFFF": "sorts before the emoji in UTF-16, after it in UTF-8"},
+	}
+
+	type gen struct {
+		name      string
+		suite     *algorithms.Suite
+		encrypt   []KeyDescription // first is the generator
+		decrypt   []KeyDescription
+		frame     int64
+		nonFramed bool
+		plaintext string
+		context   string
+	}
+	var gens []gen
+	aes := func(bits int) KeyDescription {
+		return KeyDescription{Type: "raw", Key: fmt.Sprintf("aes-%d", bits), ProviderID: "go-esdk-raw-aes", Algorithm: "aes"}
+	}
+	rsaKey := func(padding, hash string) KeyDescription {
+		return KeyDescription{Type: "raw", Key: "rsa-2048-private", ProviderID: "go-esdk-raw-rsa", Algorithm: "rsa", Padding: padding, PaddingHash: hash}
+	}
+	paddings := [][2]string{{"pkcs1", ""}, {"oaep-mgf1", "sha1"}, {"oaep-mgf1", "sha256"}, {"oaep-mgf1", "sha384"}, {"oaep-mgf1", "sha512"}}
+	for _, s := range algorithms.All() {
+		id := fmt.Sprintf("%04x", uint16(s.ID))
+		for _, bits := range []int{128, 192, 256} {
+			k := aes(bits)
+			gens = append(gens, gen{name: fmt.Sprintf("%s-aes%d", id, bits), suite: s, encrypt: []KeyDescription{k}, decrypt: []KeyDescription{k}, frame: 4096, plaintext: "small", context: "unicode"})
+		}
+		for _, p := range paddings {
+			k := rsaKey(p[0], p[1])
+			gens = append(gens, gen{name: fmt.Sprintf("%s-rsa-%s%s", id, p[0], p[1]), suite: s, encrypt: []KeyDescription{k}, decrypt: []KeyDescription{k}, frame: 4096, plaintext: "small", context: "unicode"})
+		}
+		multi := []KeyDescription{aes(256), rsaKey("oaep-mgf1", "sha256")}
+		gens = append(gens,
+			gen{name: id + "-multi-decrypt-with-rsa", suite: s, encrypt: multi, decrypt: multi[1:], frame: 4096, plaintext: "small", context: "unicode"},
+			gen{name: id + "-multi-decrypt-with-aes", suite: s, encrypt: multi, decrypt: multi[:1], frame: 4096, plaintext: "small", context: "empty"},
+			gen{name: id + "-frame-1", suite: s, encrypt: []KeyDescription{aes(256)}, decrypt: []KeyDescription{aes(256)}, frame: 1, plaintext: "single", context: "unicode"},
+			gen{name: id + "-frame-65536", suite: s, encrypt: []KeyDescription{aes(128)}, decrypt: []KeyDescription{aes(128)}, frame: 65536, plaintext: "small", context: "empty"},
+			gen{name: id + "-non-framed", suite: s, encrypt: []KeyDescription{aes(256)}, decrypt: []KeyDescription{aes(256)}, nonFramed: true, plaintext: "small", context: "unicode"},
+			gen{name: id + "-empty-plaintext", suite: s, encrypt: []KeyDescription{aes(192)}, decrypt: []KeyDescription{aes(192)}, frame: 4096, plaintext: "empty", context: "empty"},
+			gen{name: id + "-exact-frames", suite: s, encrypt: []KeyDescription{aes(256)}, decrypt: []KeyDescription{aes(256)}, frame: 4096, plaintext: "exact", context: "unicode"},
+		)
+	}
+
+	m := &DecryptManifest{dir: dir, keys: keys}
+	manifest := map[string]any{
+		"manifest": map[string]any{"type": "awses-decrypt", "version": 2},
+		"client":   map[string]any{"name": "go-esdk", "version": "dev"},
+		"keys":     "file://keys.json",
+	}
+	tests := map[string]any{}
+	for _, g := range gens {
+		var krs []materials.Keyring
+		for _, d := range g.encrypt {
+			kr, err := m.keyring(d, true)
+			if err != nil {
+				return 0, err
+			}
+			krs = append(krs, kr)
+		}
+		kr, err := keyring.NewMulti(krs[0], krs[1:]...)
+		if err != nil {
+			return 0, err
+		}
+		c := encryptsdk.New(kr)
+		if !g.suite.Committing() {
+			c.CommitmentPolicy = algorithms.ForbidEncryptAllowDecrypt
+		}
+		ct, err := c.EncryptBytes(ctx, plaintexts[g.plaintext], &encryptsdk.EncryptOptions{
+			Suite:             g.suite.ID,
+			FrameLength:       g.frame,
+			NonFramed:         g.nonFramed,
+			EncryptionContext: contexts[g.context],
+		})
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", g.name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ciphertexts", g.name), ct, 0o644); err != nil {
+			return 0, err
+		}
+		tests[g.name] = map[string]any{
+			"description": fmt.Sprintf("go-esdk: suite %v, frame length %d (non-framed: %v), plaintext %s, encryption context %s", g.suite.ID, g.frame, g.nonFramed, g.plaintext, g.context),
+			"ciphertext":  "file://ciphertexts/" + g.name,
+			"master-keys": g.decrypt,
+			"result":      map[string]any{"output": map[string]any{"plaintext": "file://plaintexts/" + g.plaintext}},
+		}
+	}
+	manifest["tests"] = tests
+	if err := writeJSON(filepath.Join(dir, "manifest.json"), manifest); err != nil {
+		return 0, err
+	}
+	if err := writeJSON(filepath.Join(dir, "keys.json"), keys); err != nil {
+		return 0, err
+	}
+	return len(tests), nil
+}
+
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	return b
+}
+
+// newGeneratedKeys returns a keys manifest (version 3) with fresh AES keys
+// and a fresh RSA key pair.
+func newGeneratedKeys() (*KeysManifest, error) {
+	k := &KeysManifest{Keys: map[string]KeySpec{}}
+	k.Manifest.Type, k.Manifest.Version = "keys", 3
+	str := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
+	for _, bits := range []int{128, 192, 256} {
+		key := make([]byte, bits/8)
+		rand.Read(key)
+		name := fmt.Sprintf("aes-%d", bits)
+		k.Keys[name] = KeySpec{Encrypt: true, Decrypt: true, Algorithm: "aes", Type: "symmetric", Bits: bits, Encoding: "base64",
+			Material: str(base64Std(key)), KeyID: name}
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	k.Keys["rsa-2048-private"] = KeySpec{Encrypt: true, Decrypt: true, Algorithm: "rsa", Type: "private", Bits: 2048, Encoding: "pem",
+		Material: str(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))), KeyID: "rsa-2048"}
+	k.Keys["rsa-2048-public"] = KeySpec{Encrypt: true, Decrypt: false, Algorithm: "rsa", Type: "public", Bits: 2048, Encoding: "pem",
+		Material: str(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))), KeyID: "rsa-2048"}
+	return k, nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

@@ -1,0 +1,158 @@
+package testvectors
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/go-esdk/esdk/keyring"
+	"github.com/go-esdk/esdk/materials"
+)
+
+// errUnsupported marks a key description this runner cannot build (AWS KMS
+// without credentials, ECDH, hierarchical keyrings); such tests are skipped.
+var errUnsupported = errors.New("unsupported key description")
+
+// decryptKeyring builds the keyring that decrypts with the keys of descs
+// (a master-keys list: any of them may unwrap). Keys that cannot decrypt
+// are left out.
+func (m *DecryptManifest) decryptKeyring(descs []KeyDescription) (materials.Keyring, error) {
+	var krs []materials.Keyring
+	for _, d := range descs {
+		kr, err := m.keyring(d, false)
+		if err != nil {
+			return nil, err
+		}
+		if kr != nil {
+			krs = append(krs, kr)
+		}
+	}
+	if len(krs) == 0 {
+		return nil, errors.New("no key in the test can decrypt")
+	}
+	if len(krs) == 1 {
+		return krs[0], nil
+	}
+	return keyring.NewMulti(nil, krs...)
+}
+
+// keyring builds the keyring of one description. For decryption (encrypt
+// false) it returns nil, nil for a key that cannot decrypt.
+func (m *DecryptManifest) keyring(d KeyDescription, encrypt bool) (materials.Keyring, error) {
+	switch d.Type {
+	case "raw":
+		return m.rawKeyring(d, encrypt)
+	case "static-material-keyring":
+		spec, ok := m.keys.Keys[d.Key]
+		if !ok {
+			return nil, fmt.Errorf("key %q is not in the keys manifest", d.Key)
+		}
+		return staticKeyring{spec: spec}, nil
+	case "multi-keyring":
+		var gen materials.Keyring
+		var children []materials.Keyring
+		if d.Generator != nil {
+			kr, err := m.keyring(*d.Generator, encrypt)
+			if err != nil {
+				return nil, err
+			}
+			if encrypt {
+				gen = kr
+			} else if kr != nil {
+				children = append(children, kr)
+			}
+		}
+		for _, c := range d.Children {
+			kr, err := m.keyring(c, encrypt)
+			if err != nil {
+				return nil, err
+			}
+			if kr != nil {
+				children = append(children, kr)
+			}
+		}
+		return keyring.NewMulti(gen, children...)
+	default:
+		return nil, fmt.Errorf("%w: %s", errUnsupported, d.Type)
+	}
+}
+
+func (m *DecryptManifest) rawKeyring(d KeyDescription, encrypt bool) (materials.Keyring, error) {
+	spec, ok := m.keys.Keys[d.Key]
+	if !ok {
+		return nil, fmt.Errorf("key %q is not in the keys manifest", d.Key)
+	}
+	if (encrypt && !spec.Encrypt) || (!encrypt && !spec.Decrypt) {
+		return nil, nil
+	}
+	name := spec.KeyID
+	if name == "" {
+		name = d.Key // keys manifest version 1: the key ID is the entry's name
+	}
+	switch d.Algorithm {
+	case "aes":
+		key, err := spec.bytes()
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", d.Key, err)
+		}
+		return keyring.NewRawAES(d.ProviderID, name, key)
+	case "rsa":
+		padding, err := rsaPadding(d)
+		if err != nil {
+			return nil, err
+		}
+		pem, err := spec.material()
+		if err != nil {
+			return nil, err
+		}
+		c := keyring.RawRSAConfig{Namespace: d.ProviderID, Name: name, Padding: padding}
+		switch spec.Type {
+		case "private":
+			priv, err := keyring.ParseRSAPrivateKeyPEM([]byte(pem))
+			if err != nil {
+				return nil, fmt.Errorf("key %q: %w", d.Key, err)
+			}
+			c.PrivateKey, c.PublicKey = priv, &priv.PublicKey
+		case "public":
+			if c.PublicKey, err = keyring.ParseRSAPublicKeyPEM([]byte(pem)); err != nil {
+				return nil, fmt.Errorf("key %q: %w", d.Key, err)
+			}
+		default:
+			return nil, fmt.Errorf("key %q: RSA key of type %q", d.Key, spec.Type)
+		}
+		return keyring.NewRawRSA(c)
+	default:
+		return nil, fmt.Errorf("%w: raw %s", errUnsupported, d.Algorithm)
+	}
+}
+
+func rsaPadding(d KeyDescription) (keyring.Padding, error) {
+	switch d.Padding {
+	case "pkcs1":
+		return keyring.PKCS1, nil // a padding-hash next to pkcs1 is meaningless and ignored
+	case "oaep-mgf1":
+		return keyring.ParsePadding("oaep-" + d.PaddingHash)
+	}
+	return 0, fmt.Errorf("unknown RSA padding %q", d.Padding)
+}
+
+// staticKeyring returns the plaintext data key published with a vector,
+// whatever the encrypted data keys are (the static-material-keyring
+// extension).
+type staticKeyring struct{ spec KeySpec }
+
+func (staticKeyring) OnEncrypt(context.Context, materials.EncryptionMaterials) (materials.EncryptionMaterials, error) {
+	return materials.EncryptionMaterials{}, materials.ErrEncryptNotSupported
+}
+
+func (k staticKeyring) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
+	if k.spec.PlaintextDataKey == "" {
+		return m, &materials.NoDecryptableKeyError{Reason: "static material has no plaintext data key"}
+	}
+	pdk, err := base64.StdEncoding.DecodeString(k.spec.PlaintextDataKey)
+	if err != nil {
+		return m, err
+	}
+	return m.WithPlaintextDataKey(pdk, edks[0])
+}
