@@ -1,6 +1,8 @@
 package encryptsdk
 
 import (
+	"runtime"
+
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/materials"
 )
@@ -33,6 +35,17 @@ type Client struct {
 	// encrypt and on decrypt (where it is checked as soon as the count is
 	// read, before any key is tried). 0 means no limit.
 	MaxEncryptedDataKeys int
+	// Concurrency is how many goroutines may seal or open the frames of
+	// one stream at once; 0 means GOMAXPROCS, 1 means sequential. Small
+	// writes and messages are processed sequentially whatever it says.
+	Concurrency int
+}
+
+func (c *Client) workers() int {
+	if c.Concurrency > 0 {
+		return c.Concurrency
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // New returns a Client that uses kr through a default materials manager,

@@ -43,12 +43,16 @@ type Decryptor struct {
 	verifier hash.Hash
 	pub      *ecdsa.PublicKey
 	buffer   bool
+	workers  int
 
-	buf  []byte // frame buffer, reused
-	out  []byte // verified plaintext not yet returned
-	all  []byte // BufferUntilVerified: everything so far
-	done bool   // the whole message has been verified
-	err  error
+	rel     *frame.Batch // frames being released
+	relNext int          // index in rel of the next frame to release
+	pending *frame.Batch   // frames read and being opened
+	free    []*frame.Batch // batches not in use (two in all)
+	out     []byte // verified plaintext not yet returned
+	all     []byte // BufferUntilVerified: everything so far
+	done    bool   // the whole message has been verified
+	err     error
 }
 
 // Decrypt reads and authenticates the message header from src, obtains the
@@ -119,7 +123,13 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 		cipher:  fc,
 		pub:     m.VerificationKey,
 		buffer:  opts.BufferUntilVerified,
+		workers: c.workers(),
 	}
+	frames := 1
+	if hdr.ContentType == format.Framed {
+		frames = batchFrames(int(hdr.FrameLength), d.workers)
+	}
+	d.free = []*frame.Batch{fc.NewOpenBatch(frames), fc.NewOpenBatch(frames)}
 	if suite.Signed() {
 		d.verifier = suite.SignatureHash()
 		d.verifier.Write(raw)
@@ -230,43 +240,104 @@ func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// next reads and verifies the next part of the body and sets d.out. It
-// returns io.EOF once the message is complete and verified.
+// next sets d.out to the next verified plaintext. It returns io.EOF once
+// the message is complete and verified.
 func (d *Decryptor) next() error {
-	if d.done {
-		return io.EOF
+	for {
+		if b := d.rel; b != nil {
+			if d.relNext < b.Len() {
+				i := d.relNext
+				d.relNext++
+				f := &b.Frames[i]
+				if err := b.Errs[i]; err != nil {
+					return fmt.Errorf("encryptsdk: frame %d: %w", f.Seq, err)
+				}
+				pt := b.Plain[i]
+				if f.Final {
+					if err := d.finish(); err != nil {
+						clear(pt)
+						return err
+					}
+				}
+				if d.buffer {
+					d.all = append(d.all, pt...)
+					if f.Final {
+						d.out = d.all
+						return nil
+					}
+					continue
+				}
+				d.out = pt
+				return nil
+			}
+			if b.ReadErr != nil {
+				return b.ReadErr
+			}
+			b.Reset()
+			d.rel = nil
+			d.free = append(d.free, b)
+		}
+		if d.done {
+			return io.EOF
+		}
+		if d.pending == nil {
+			d.pending = d.readBatch()
+		}
+		b := d.pending
+		b.Wait()
+		d.pending = nil
+		if last := b.Len() - 1; b.ReadErr == nil && (last < 0 || !b.Frames[last].Final) && d.frameBuffered() {
+			// Read and start opening the following frames while the caller
+			// consumes these (only when that does not wait for input).
+			d.pending = d.readBatch()
+		}
+		d.rel, d.relNext = b, 0
 	}
-	var f format.Frame
-	var err error
+}
+
+// readBatch reads frames into the spare batch and starts opening them. It
+// stops at the final frame, at a full batch, or when taking another frame
+// would have to wait for input.
+func (d *Decryptor) readBatch() *frame.Batch {
+	b := d.free[len(d.free)-1]
+	d.free = d.free[:len(d.free)-1]
 	single := d.hdr.ContentType == format.NonFramed
-	if single {
-		f, err = d.mr.ReadNonFramed(d.buf)
-	} else {
-		f, err = d.mr.ReadFrame(d.buf)
-	}
-	if err != nil {
-		return err
-	}
-	d.buf = f.Raw[:0]
-	pt, err := d.cipher.Open(&d.scratch, &f, single)
-	if err != nil {
-		return fmt.Errorf("encryptsdk: frame %d: %w", f.Seq, err)
-	}
-	if f.Final {
-		if err := d.finish(); err != nil {
-			clear(pt)
-			return err
+	b.Single = single
+	if fl := int(d.hdr.FrameLength); !single && b.Bufs[0] == nil && fl <= 1<<20 {
+		// One allocation for all the frame buffers of the batch.
+		slot := format.FinalFrameHeaderLen + fl + algorithms.TagLen
+		slab := make([]byte, b.Cap()*slot)
+		for i := range b.Bufs {
+			b.Bufs[i] = slab[i*slot : i*slot : (i+1)*slot]
 		}
 	}
-	if d.buffer {
-		d.all = append(d.all, pt...)
-		if f.Final {
-			d.out = d.all
+	for i := 0; i < b.Cap(); i++ {
+		var f format.Frame
+		var err error
+		if single {
+			f, err = d.mr.ReadNonFramed(b.Bufs[i])
+		} else {
+			f, err = d.mr.ReadFrame(b.Bufs[i])
 		}
-		return nil
+		if err != nil {
+			b.ReadErr = err
+			break
+		}
+		b.Bufs[i] = f.Raw[:0]
+		b.Frames = append(b.Frames, f)
+		if f.Final || !d.frameBuffered() {
+			break
+		}
 	}
-	d.out = pt
-	return nil
+	b.Start(d.workers, &d.scratch)
+	return b
+}
+
+// frameBuffered reports whether a whole frame is read ahead, so that
+// reading it will not wait for input (and delay releasing earlier frames).
+func (d *Decryptor) frameBuffered() bool {
+	return d.hdr.ContentType == format.Framed &&
+		d.mr.Buffered() >= format.RegularFrameHeaderLen+int(d.hdr.FrameLength)+algorithms.TagLen
 }
 
 // finish verifies the signature and the end of input.

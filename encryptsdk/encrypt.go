@@ -29,15 +29,20 @@ type Encryptor struct {
 	suite     *algorithms.Suite
 	signer    hash.Hash
 	signKey   *ecdsa.PrivateKey
+	workers   int
 
 	frameLen  int
-	buf       []byte // frame being filled: room for header, frameLen bytes, tag
-	n         int    // plaintext bytes in buf
-	seq       uint32
-	written   int64 // plaintext bytes accepted
-	declared  int64
+	cur       *frame.Batch // frames being filled
+	inflight  *frame.Batch // frames being sealed, written at the next flush
+	spare     *frame.Batch
+	partial   int    // plaintext bytes in slot cur.N, which is not full yet
+	nextSeq   uint32 // sequence number of the next frame
 	nonFramed bool
-	err       error
+	body      []byte // non-framed: body header, then the whole plaintext
+
+	written  int64 // plaintext bytes accepted
+	declared int64
+	err      error
 }
 
 // Encrypt obtains materials, writes the message header to dst and returns
@@ -148,8 +153,9 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		cipher:    fc,
 		suite:     suite,
 		signKey:   m.SigningKey,
+		workers:   c.workers(),
 		frameLen:  int(frameLen),
-		seq:       1,
+		nextSeq:   1,
 		declared:  opts.PlaintextLength,
 		nonFramed: frameLen == 0,
 	}
@@ -157,15 +163,26 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		e.signer = suite.SignatureHash()
 		e.signer.Write(raw)
 	}
-	if !e.nonFramed {
-		e.buf = make([]byte, format.FinalFrameHeaderLen+e.frameLen+algorithms.TagLen)
+	if e.nonFramed {
+		e.body = make([]byte, format.NonFramedHeaderLen)
 	} else {
-		e.buf = make([]byte, format.NonFramedHeaderLen)
+		frames := batchFrames(e.frameLen, e.workers)
+		e.cur, e.spare = fc.NewSealBatch(frames), fc.NewSealBatch(frames)
 	}
 	if _, err := dst.Write(raw); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// batchFrames is how many frames a batch holds: about 256 KiB of them, at
+// least two per worker so that workers have something to share, and a
+// single frame when frames are large.
+func batchFrames(frameLen, workers int) int {
+	if frameLen > 1<<20 {
+		return 1
+	}
+	return max((256<<10)/frameLen, 2*workers, 1)
 }
 
 // Header returns the message header (the encryption context stored in it
@@ -186,7 +203,8 @@ func (e *Encryptor) MessageLength(plaintextLen int64) int64 {
 	return format.MessageLen(e.headerLen, uint32(e.frameLen), plaintextLen, e.suite.SignatureLen())
 }
 
-// Write encrypts p. Full frames are sealed and written as they fill.
+// Write encrypts p. Full frames are sealed (by several goroutines for
+// large writes) and written as they fill; Write does not keep p.
 func (e *Encryptor) Write(p []byte) (int, error) {
 	if e.err != nil {
 		return 0, e.err
@@ -196,48 +214,94 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 		return 0, e.err
 	}
 	if e.nonFramed {
-		if int64(len(e.buf)-format.NonFramedHeaderLen+len(p)) > format.MaxNonFramedLen {
+		if int64(len(e.body)-format.NonFramedHeaderLen+len(p)) > format.MaxNonFramedLen {
 			e.err = errors.New("encryptsdk: non-framed plaintext exceeds 2^36-32 bytes")
 			return 0, e.err
 		}
-		e.buf = append(e.buf, p...)
+		e.body = append(e.body, p...)
 		e.written += int64(len(p))
 		return len(p), nil
 	}
 	total := len(p)
+	fl := e.frameLen
 	for len(p) > 0 {
-		if e.n == 0 && len(p) >= e.frameLen {
-			// Seal straight from the caller's buffer.
-			if err := e.emit(p[:e.frameLen]); err != nil {
+		b := e.cur
+		if e.partial == 0 && b.N == 0 && len(p) >= fl {
+			// Seal whole frames straight from p; wait for them before
+			// returning, since p is not ours to keep.
+			k := min(len(p)/fl, b.MaxFrames())
+			if err := e.reserve(k); err != nil {
 				return total - len(p), err
 			}
-			p = p[e.frameLen:]
-			e.written += int64(e.frameLen)
+			b.Grow(k * b.SlotLen)
+			b.N, b.Src = k, p[:k*fl]
+			if err := e.dispatch(); err != nil {
+				return total - len(p), err
+			}
+			e.inflight.Wait()
+			e.inflight.Src = nil
+			p = p[k*fl:]
+			e.written += int64(k * fl)
 			continue
 		}
-		k := copy(e.buf[format.RegularFrameHeaderLen+e.n:format.RegularFrameHeaderLen+e.frameLen], p)
-		e.n += k
-		p = p[k:]
-		e.written += int64(k)
-		if e.n == e.frameLen {
-			if err := e.emit(e.buf[format.RegularFrameHeaderLen : format.RegularFrameHeaderLen+e.frameLen]); err != nil {
+		start := b.N*b.SlotLen + format.RegularFrameHeaderLen + e.partial
+		n := min(len(p), fl-e.partial)
+		b.Grow(start + n)
+		copy(b.Slab[start:start+n], p[:n])
+		p = p[n:]
+		e.partial += n
+		e.written += int64(n)
+		if e.partial == fl {
+			if err := e.reserve(1); err != nil {
 				return total - len(p), err
 			}
-			e.n = 0
+			e.partial = 0
+			b.N++
+			if b.N == b.MaxFrames() {
+				if err := e.dispatch(); err != nil {
+					return total - len(p), err
+				}
+			}
 		}
 	}
 	return total, nil
 }
 
-// emit seals and writes one regular frame.
-func (e *Encryptor) emit(plaintext []byte) error {
-	if e.seq == format.FinalFrameMarker-1 {
+// reserve assigns sequence numbers to k more regular frames of e.cur.
+func (e *Encryptor) reserve(k int) error {
+	if e.cur.N == 0 {
+		e.cur.FirstSeq = e.nextSeq
+	}
+	if uint64(e.nextSeq)+uint64(k) >= format.FinalFrameMarker {
 		e.err = errors.New("encryptsdk: message would exceed 2^32-1 frames")
 		return e.err
 	}
-	out := e.cipher.SealFrame(&e.scratch, e.buf, e.seq, false, plaintext)
-	e.seq++
-	return e.put(out)
+	e.nextSeq += uint32(k)
+	return nil
+}
+
+// dispatch starts sealing e.cur, writes the batch sealed before it (so that
+// hashing and writing overlap the sealing), and makes a free batch current.
+func (e *Encryptor) dispatch() error {
+	b := e.cur
+	b.Start(e.workers, &e.scratch)
+	err := e.flush()
+	e.inflight = b
+	e.cur, e.spare = e.spare, nil
+	return err
+}
+
+// flush writes the batch in flight, if any, and frees it.
+func (e *Encryptor) flush() error {
+	b := e.inflight
+	if b == nil {
+		return nil
+	}
+	b.Wait()
+	err := e.put(b.Sealed())
+	b.Reset()
+	e.inflight, e.spare = nil, b
+	return err
 }
 
 func (e *Encryptor) put(b []byte) error {
@@ -264,19 +328,7 @@ func (e *Encryptor) Close() error {
 		e.err = fmt.Errorf("%w: %d bytes written, %d declared", ErrPlaintextLength, e.written, e.declared)
 		return e.err
 	}
-	var err error
-	if e.nonFramed {
-		format.AppendNonFramedHeader(e.buf[:0], uint64(len(e.buf)-format.NonFramedHeaderLen))
-		body := append(e.buf, make([]byte, algorithms.TagLen)...)[:len(e.buf)]
-		err = e.put(e.cipher.SealSingleBlock(&e.scratch, body))
-		clear(e.buf)
-	} else {
-		// Move the buffered tail so that it starts where a final frame's
-		// content goes, then seal it in place.
-		start := format.FinalFrameHeaderLen
-		copy(e.buf[start:start+e.n], e.buf[format.RegularFrameHeaderLen:format.RegularFrameHeaderLen+e.n])
-		err = e.put(e.cipher.SealFrame(&e.scratch, e.buf, e.seq, true, e.buf[start:start+e.n]))
-	}
+	err := e.closeBody()
 	if err == nil && e.signer != nil {
 		var sig []byte
 		if sig, err = e.suite.Sign(e.signKey, e.signer.Sum(nil)); err == nil {
@@ -292,4 +344,34 @@ func (e *Encryptor) Close() error {
 	}
 	e.err = ErrClosed
 	return nil
+}
+
+func (e *Encryptor) closeBody() error {
+	if e.nonFramed {
+		format.AppendNonFramedHeader(e.body[:0], uint64(len(e.body)-format.NonFramedHeaderLen))
+		body := append(e.body, make([]byte, algorithms.TagLen)...)[:len(e.body)]
+		err := e.put(e.cipher.SealSingleBlock(&e.scratch, body))
+		clear(e.body)
+		return err
+	}
+	// The final frame holds the partial tail of e.cur; the full frames
+	// before it go out first.
+	b := e.cur
+	final := make([]byte, format.FinalFrameHeaderLen+e.partial+algorithms.TagLen)
+	if e.partial > 0 {
+		start := b.N*b.SlotLen + format.RegularFrameHeaderLen
+		copy(final[format.FinalFrameHeaderLen:], b.Slab[start:start+e.partial])
+		clear(b.Slab[start : start+e.partial])
+	}
+	if b.N > 0 {
+		if err := e.dispatch(); err != nil {
+			return err
+		}
+	}
+	if err := e.flush(); err != nil {
+		return err
+	}
+	seq := e.nextSeq
+	out := e.cipher.SealFrame(&e.scratch, final, seq, true, final[format.FinalFrameHeaderLen:format.FinalFrameHeaderLen+e.partial])
+	return e.put(out)
 }

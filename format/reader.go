@@ -61,8 +61,8 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 		lim.MaxHeaderSize = DefaultMaxHeaderSize
 	}
 	br, ok := r.(*bufio.Reader)
-	if !ok || br.Size() < 64<<10 {
-		br = bufio.NewReaderSize(r, 64<<10)
+	if !ok || br.Size() < 256<<10 {
+		br = bufio.NewReaderSize(r, 256<<10)
 	}
 	return &Reader{r: br, lim: lim, nextSeq: 1}
 }
@@ -72,6 +72,10 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 // Bytes already consumed are not replayed; call it right after ReadHeader
 // with the header bytes written to h by the caller.
 func (r *Reader) SetHash(h hash.Hash) { r.hash = h }
+
+// Buffered is the number of input bytes read ahead and not yet consumed;
+// a reader can use it to take more frames without blocking.
+func (r *Reader) Buffered() int { return r.r.Buffered() }
 
 // Offset is the number of message bytes consumed so far.
 func (r *Reader) Offset() int64 { return r.off }
@@ -348,9 +352,6 @@ func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
 	}
 	if seq != r.nextSeq {
 		return Frame{}, r.fail("frame sequence number", at, fmt.Errorf("%w: sequence number %d, want %d", ErrMalformed, seq, r.nextSeq))
-	}
-	if r.nextSeq == FinalFrameMarker-1 && !f.Final {
-		return Frame{}, r.fail("frame sequence number", at, fmt.Errorf("%w: too many frames", ErrMalformed))
 	}
 	hdrLen := len(raw)
 	if raw, err = r.read(raw, int(contentLen)+algorithms.TagLen, "frame content"); err != nil {
