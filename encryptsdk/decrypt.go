@@ -45,13 +45,13 @@ type Decryptor struct {
 	buffer   bool
 	workers  int
 
-	rel     *frame.Batch // frames being released
-	relNext int          // index in rel of the next frame to release
+	rel     *frame.Batch   // frames being released
+	relNext int            // index in rel of the next frame to release
 	pending *frame.Batch   // frames read and being opened
 	free    []*frame.Batch // batches not in use (two in all)
-	out     []byte // verified plaintext not yet returned
-	all     []byte // BufferUntilVerified: everything so far
-	done    bool   // the whole message has been verified
+	out     []byte         // verified plaintext not yet returned
+	all     []byte         // BufferUntilVerified: everything so far
+	done    bool           // the whole message has been verified
 	err     error
 }
 
@@ -62,13 +62,20 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 	if opts == nil {
 		opts = &DecryptOptions{}
 	}
+	return c.decrypt(ctx, format.NewReader(src, c.limits(opts)), opts)
+}
+
+func (c *Client) limits(opts *DecryptOptions) format.Limits {
+	return format.Limits{MaxEncryptedDataKeys: c.MaxEncryptedDataKeys, MaxBodySize: opts.MaxBodySize}
+}
+
+func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOptions) (*Decryptor, error) {
 	if c.Manager == nil {
 		return nil, errors.New("encryptsdk: Client has no materials manager")
 	}
 	if !c.CommitmentPolicy.Valid() {
 		return nil, fmt.Errorf("encryptsdk: invalid commitment policy %d", int(c.CommitmentPolicy))
 	}
-	mr := format.NewReader(src, format.Limits{MaxEncryptedDataKeys: c.MaxEncryptedDataKeys, MaxBodySize: opts.MaxBodySize})
 	hdr, raw, err := mr.ReadHeader()
 	if err != nil {
 		return nil, err
@@ -125,11 +132,7 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 		buffer:  opts.BufferUntilVerified,
 		workers: c.workers(),
 	}
-	frames := 1
-	if hdr.ContentType == format.Framed {
-		frames = batchFrames(int(hdr.FrameLength), d.workers)
-	}
-	d.free = []*frame.Batch{fc.NewOpenBatch(frames), fc.NewOpenBatch(frames)}
+
 	if suite.Signed() {
 		d.verifier = suite.SignatureHash()
 		d.verifier.Write(raw)
@@ -299,19 +302,15 @@ func (d *Decryptor) next() error {
 // stops at the final frame, at a full batch, or when taking another frame
 // would have to wait for input.
 func (d *Decryptor) readBatch() *frame.Batch {
-	b := d.free[len(d.free)-1]
-	d.free = d.free[:len(d.free)-1]
+	b := d.batch()
 	single := d.hdr.ContentType == format.NonFramed
 	b.Single = single
-	if fl := int(d.hdr.FrameLength); !single && b.Bufs[0] == nil && fl <= 1<<20 {
-		// One allocation for all the frame buffers of the batch.
-		slot := format.FinalFrameHeaderLen + fl + algorithms.TagLen
-		slab := make([]byte, b.Cap()*slot)
-		for i := range b.Bufs {
-			b.Bufs[i] = slab[i*slot : i*slot : (i+1)*slot]
-		}
-	}
+	fl := int(d.hdr.FrameLength)
 	for i := 0; i < b.Cap(); i++ {
+		if b.Bufs[i] == nil && !single && fl <= 1<<20 {
+			// Allocated once, the first time a frame needs it.
+			b.Bufs[i] = make([]byte, 0, format.FinalFrameHeaderLen+fl+algorithms.TagLen)
+		}
 		var f format.Frame
 		var err error
 		if single {
@@ -331,6 +330,20 @@ func (d *Decryptor) readBatch() *frame.Batch {
 	}
 	b.Start(d.workers, &d.scratch)
 	return b
+}
+
+// batch takes a free batch, making one (two at most exist) if none is free.
+func (d *Decryptor) batch() *frame.Batch {
+	if n := len(d.free); n > 0 {
+		b := d.free[n-1]
+		d.free = d.free[:n-1]
+		return b
+	}
+	frames := 1
+	if d.hdr.ContentType == format.Framed {
+		frames = batchFrames(int(d.hdr.FrameLength), d.workers)
+	}
+	return d.cipher.NewOpenBatch(frames)
 }
 
 // frameBuffered reports whether a whole frame is read ahead, so that

@@ -175,14 +175,14 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	return e, nil
 }
 
-// batchFrames is how many frames a batch holds: about 256 KiB of them, at
-// least two per worker so that workers have something to share, and a
-// single frame when frames are large.
+// batchFrames is how many frames a batch holds: about 256 KiB of them but
+// at most 256, at least two per worker so that workers have something to
+// share, and a single frame when frames are large.
 func batchFrames(frameLen, workers int) int {
 	if frameLen > 1<<20 {
 		return 1
 	}
-	return max((256<<10)/frameLen, 2*workers, 1)
+	return max(min((256<<10)/frameLen, 256), 2*workers, 1)
 }
 
 // Header returns the message header (the encryption context stored in it

@@ -1,9 +1,11 @@
 package encryptsdk
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"io"
+
+	"github.com/go-esdk/esdk/format"
 )
 
 // EncryptBytes encrypts plaintext into one message and returns it.
@@ -56,31 +58,63 @@ func (c *Client) DecryptBytes(ctx context.Context, message []byte, opts *Decrypt
 }
 
 // AppendDecrypt decrypts one whole message and appends its plaintext to
-// dst. On error dst is returned unchanged in length.
+// dst, growing it at most once. Frames are decrypted straight from message
+// into dst, by several goroutines for large messages. On error dst is
+// returned unchanged in length (and the bytes past it are zeroed).
 func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *DecryptOptions) ([]byte, *Decryptor, error) {
-	d, err := c.Decrypt(ctx, bytes.NewReader(message), opts)
+	if opts == nil {
+		opts = &DecryptOptions{}
+	}
+	d, err := c.decrypt(ctx, format.NewBytesReader(message, c.limits(opts)), opts)
 	if err != nil {
 		return dst, nil, err
 	}
-	if cap(dst)-len(dst) < len(message) {
-		grown := make([]byte, len(dst), len(dst)+len(message))
+	start := len(dst)
+	// The plaintext is shorter than the body that follows the header.
+	if need := len(message) - int(d.mr.Offset()); cap(dst)-len(dst) < need {
+		grown := make([]byte, len(dst), len(dst)+need)
 		copy(grown, dst)
 		dst = grown
 	}
-	start := len(dst)
+	fail := func(err error) ([]byte, *Decryptor, error) {
+		clear(dst[start:cap(dst)])
+		return dst[:start], nil, err
+	}
+	b := d.batch()
+	b.Single = d.hdr.ContentType == format.NonFramed
 	for {
-		if len(d.out) > 0 {
-			dst = append(dst, d.out...)
-			d.out = nil
+		b.Reset()
+		for i := 0; i < b.Cap(); i++ {
+			var f format.Frame
+			if b.Single {
+				f, err = d.mr.ReadNonFramed(nil)
+			} else {
+				f, err = d.mr.ReadFrame(nil)
+			}
+			if err != nil {
+				return fail(err)
+			}
+			n := f.ContentLen()
+			b.Frames = append(b.Frames, f)
+			b.Out = append(b.Out, dst[len(dst):len(dst)+n])
+			dst = dst[:len(dst)+n]
+			if f.Final {
+				break
+			}
 		}
-		if d.err != nil {
-			break
+		b.Start(d.workers, &d.scratch)
+		b.Wait()
+		for i, err := range b.Errs[:b.Len()] {
+			if err != nil {
+				return fail(fmt.Errorf("encryptsdk: frame %d: %w", b.Frames[i].Seq, err))
+			}
 		}
-		d.err = d.next()
+		if b.Frames[b.Len()-1].Final {
+			if err := d.finish(); err != nil {
+				return fail(err)
+			}
+			d.err = io.EOF
+			return dst, d, nil
+		}
 	}
-	if d.err != io.EOF {
-		clear(dst[start:])
-		return dst[:start], nil, d.err
-	}
-	return dst, d, nil
 }

@@ -53,6 +53,21 @@ type Reader struct {
 	hdr     *Header
 	nextSeq uint32
 	final   bool
+
+	// src, when mem is set, is the whole input held in memory (NewBytesReader):
+	// reads return slices of it instead of copying.
+	src []byte
+	mem bool
+}
+
+// NewBytesReader returns a Reader over a message held in memory. Its
+// frames, header fields and footer are slices of b, not copies, so b must
+// not change while they are in use.
+func NewBytesReader(b []byte, lim Limits) *Reader {
+	if lim.MaxHeaderSize <= 0 {
+		lim.MaxHeaderSize = DefaultMaxHeaderSize
+	}
+	return &Reader{src: b, mem: true, lim: lim, nextSeq: 1}
 }
 
 // NewReader returns a Reader over r.
@@ -75,7 +90,12 @@ func (r *Reader) SetHash(h hash.Hash) { r.hash = h }
 
 // Buffered is the number of input bytes read ahead and not yet consumed;
 // a reader can use it to take more frames without blocking.
-func (r *Reader) Buffered() int { return r.r.Buffered() }
+func (r *Reader) Buffered() int {
+	if r.mem {
+		return len(r.src) - int(r.off)
+	}
+	return r.r.Buffered()
+}
 
 // Offset is the number of message bytes consumed so far.
 func (r *Reader) Offset() int64 { return r.off }
@@ -87,6 +107,9 @@ func (r *Reader) fail(field string, at int64, err error) error {
 // read appends exactly n bytes to dst, growing dst only as bytes arrive so
 // that a hostile length cannot force a large allocation.
 func (r *Reader) read(dst []byte, n int, field string) ([]byte, error) {
+	if r.mem {
+		return r.readBytes(dst, n, field)
+	}
 	at := r.off
 	start := len(dst)
 	for n > 0 {
@@ -117,13 +140,31 @@ func (r *Reader) read(dst []byte, n int, field string) ([]byte, error) {
 	return dst, nil
 }
 
+// readBytes is read for an in-memory input: dst is empty or the result of
+// the previous read, so the result is the input from dst's start through n
+// more bytes.
+func (r *Reader) readBytes(dst []byte, n int, field string) ([]byte, error) {
+	at := r.off
+	if int64(len(r.src))-r.off < int64(n) {
+		r.off = int64(len(r.src))
+		return dst, r.fail(field, at, ErrTruncated)
+	}
+	start := r.off - int64(len(dst))
+	r.off += int64(n)
+	out := r.src[start:r.off:r.off]
+	if r.hash != nil {
+		r.hash.Write(out[len(dst):])
+	}
+	return out, nil
+}
+
 // ReadHeader reads and validates the header body. It returns the header
 // and its exact bytes (the input of header authentication).
 func (r *Reader) ReadHeader() (*Header, []byte, error) {
 	if r.hdr != nil {
 		return nil, nil, errors.New("format: header already read")
 	}
-	if peek, _ := r.r.Peek(4); looksBase64(peek) {
+	if looksBase64(r.peek(4)) {
 		return nil, nil, r.fail("version", 0, ErrBase64)
 	}
 	var raw []byte
@@ -280,6 +321,14 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 	return h, raw, nil
 }
 
+func (r *Reader) peek(n int) []byte {
+	if r.mem {
+		return r.src[r.off:min(int64(len(r.src)), r.off+int64(n))]
+	}
+	p, _ := r.r.Peek(n)
+	return p
+}
+
 func looksBase64(p []byte) bool {
 	return bytes.HasPrefix(p, []byte("AY")) || bytes.HasPrefix(p, []byte("AgR4")) || bytes.HasPrefix(p, []byte("AgV4"))
 }
@@ -414,6 +463,12 @@ func (r *Reader) ReadFooter() ([]byte, error) {
 // ExpectEOF returns an error wrapping [ErrTrailingData] if any byte follows
 // the message, or the underlying read error.
 func (r *Reader) ExpectEOF() error {
+	if r.mem {
+		if r.off < int64(len(r.src)) {
+			return r.fail("end of message", r.off, ErrTrailingData)
+		}
+		return nil
+	}
 	_, err := r.r.ReadByte()
 	switch err {
 	case io.EOF:

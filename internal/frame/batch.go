@@ -22,9 +22,10 @@ type Batch struct {
 	FirstSeq uint32
 	Src      []byte
 
-	// Opening: Frames are opened in place; Plain[i] receives the plaintext
-	// of Frames[i] and Errs[i] its error.
+	// Opening: Frames are opened in place, or into Out[i] when Out is set;
+	// Plain[i] receives the plaintext of Frames[i] and Errs[i] its error.
 	Frames []format.Frame
+	Out    [][]byte
 	Plain  [][]byte
 	Errs   []error
 	Single bool // the one frame is a non-framed body
@@ -52,7 +53,7 @@ func (b *Batch) Grow(n int) {
 	if n <= len(b.Slab) {
 		return
 	}
-	size := min(max(n, 2*len(b.Slab), 64<<10), b.max)
+	size := min(max(n, 2*len(b.Slab), b.SlotLen), b.max)
 	grown := make([]byte, size)
 	copy(grown, b.Slab)
 	b.Slab = grown
@@ -85,7 +86,11 @@ func (b *Batch) Len() int {
 func (b *Batch) run(s *Scratch, lo, hi int) {
 	if b.open {
 		for i := lo; i < hi; i++ {
-			b.Plain[i], b.Errs[i] = b.c.Open(s, &b.Frames[i], b.Single)
+			dst := b.Frames[i].Sealed[:0]
+			if b.Out != nil {
+				dst = b.Out[i][:0]
+			}
+			b.Plain[i], b.Errs[i] = b.c.OpenTo(s, dst, &b.Frames[i], b.Single)
 		}
 		return
 	}
@@ -132,6 +137,7 @@ func (b *Batch) Cap() int { return cap(b.Frames) }
 func (b *Batch) Reset() {
 	b.N, b.Src, b.ReadErr = 0, nil, nil
 	b.Frames = b.Frames[:0]
+	b.Out = b.Out[:0]
 	clear(b.Plain)
 	clear(b.Errs)
 }

@@ -85,6 +85,12 @@ func (c *Cipher) SealSingleBlock(s *Scratch, buf []byte) []byte {
 // Open verifies and decrypts f in place and returns its plaintext, which
 // aliases f.Sealed. single says f is a non-framed body.
 func (c *Cipher) Open(s *Scratch, f *format.Frame, single bool) ([]byte, error) {
+	return c.OpenTo(s, f.Sealed[:0], f, single)
+}
+
+// OpenTo verifies and decrypts f into dst, which must have room for the
+// plaintext and either not overlap f.Sealed or start exactly where it does.
+func (c *Cipher) OpenTo(s *Scratch, dst []byte, f *format.Frame, single bool) ([]byte, error) {
 	kind := format.RegularFrame
 	switch {
 	case single:
@@ -92,7 +98,7 @@ func (c *Cipher) Open(s *Scratch, f *format.Frame, single bool) ([]byte, error) 
 	case f.Final:
 		kind = format.FinalFrame
 	}
-	pt, err := c.aead.Open(f.Sealed[:0], f.IV, f.Sealed, c.aad(s, kind, f.Seq, f.ContentLen()))
+	pt, err := c.aead.Open(dst, f.IV, f.Sealed, c.aad(s, kind, f.Seq, f.ContentLen()))
 	if err != nil {
 		return nil, ErrAuthentication
 	}

@@ -360,3 +360,29 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+// TestOpenToSeparateBuffer opens into a buffer apart from the sealed bytes,
+// which stay intact.
+func TestOpenToSeparateBuffer(t *testing.T) {
+	const fl = 48
+	c := newCipher(t, seq(32, 1), seq(32, 2), fl)
+	var s frame.Scratch
+	for _, final := range []bool{false, true} {
+		pt := seq(fl, 0x30)
+		out := c.SealFrame(&s, make([]byte, 24+fl+16), 1, final, pt)
+		sealed := bytes.Clone(out)
+		f := frameOf(out, final)
+		dst := make([]byte, 0, fl)
+		got, err := c.OpenTo(&s, dst, &f, false)
+		if err != nil || !bytes.Equal(got, pt) || &got[0] != &dst[:1][0] {
+			t.Fatalf("final %v: OpenTo = %x, %v", final, got, err)
+		}
+		if !bytes.Equal(out, sealed) {
+			t.Errorf("final %v: OpenTo into another buffer changed the sealed frame", final)
+		}
+		f.Seq++
+		if _, err := c.OpenTo(&s, dst, &f, false); !errors.Is(err, frame.ErrAuthentication) {
+			t.Errorf("final %v: OpenTo with a wrong sequence number: %v", final, err)
+		}
+	}
+}
