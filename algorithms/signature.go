@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 )
 
 // PublicKeyContextKey is the encryption context key under which a signed
@@ -48,7 +49,7 @@ func (s *Suite) DecodePublicKey(encoded string) (*ecdsa.PublicKey, error) {
 		return nil, fmt.Errorf("algorithms: suite %v does not sign", s.ID)
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(encoded)
-	if err != nil {
+	if err != nil || strings.ContainsAny(encoded, "\r\n") {
 		return nil, errors.New("algorithms: verification key is not valid base64")
 	}
 	size := (s.Curve.Params().BitSize + 7) / 8

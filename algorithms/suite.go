@@ -178,4 +178,3 @@ func (s *Suite) SignatureLen() int {
 		return 103
 	}
 }
-

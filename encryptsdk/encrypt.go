@@ -193,14 +193,7 @@ func (e *Encryptor) Header() *format.Header { return e.hdr }
 // framed message of the given plaintext length, available before any
 // plaintext is written (for uploads that need a Content-Length).
 func (e *Encryptor) MessageLength(plaintextLen int64) int64 {
-	if e.nonFramed {
-		n := int64(e.headerLen) + format.NonFramedHeaderLen + plaintextLen + algorithms.TagLen
-		if s := e.suite.SignatureLen(); s > 0 {
-			n += 2 + int64(s)
-		}
-		return n
-	}
-	return format.MessageLen(e.headerLen, uint32(e.frameLen), plaintextLen, e.suite.SignatureLen())
+	return format.MessageLen(e.headerLen, e.hdr.FrameLength, plaintextLen, e.suite.SignatureLen())
 }
 
 // Write encrypts p. Full frames are sealed (by several goroutines for

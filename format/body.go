@@ -78,17 +78,20 @@ func AppendFooter(b, sig []byte) []byte {
 	return append(b, sig...)
 }
 
-// MessageLen returns the exact length of a framed message with the given
-// header and header-authentication lengths, frame length and plaintext
-// length, when the body ends with an empty final frame after full frames
-// as this library writes it, and signatures have the fixed length sigLen
-// (0 for unsigned suites).
+// MessageLen returns the exact length of a message with the given header
+// and header-authentication length, frame length (0 for non-framed) and
+// plaintext length, when a framed body ends with an empty final frame
+// after full frames, as this library writes it, and the signature has the
+// fixed length sigLen (0 for unsigned suites).
 func MessageLen(headerLen int, frameLen uint32, plaintextLen int64, sigLen int) int64 {
-	fl := int64(frameLen)
-	full := plaintextLen / fl
-	rest := plaintextLen - full*fl
-	n := int64(headerLen) + full*(RegularFrameHeaderLen+fl+algorithms.TagLen) +
-		FinalFrameHeaderLen + rest + algorithms.TagLen
+	n := int64(headerLen)
+	if frameLen == 0 {
+		n += NonFramedHeaderLen + plaintextLen + algorithms.TagLen
+	} else {
+		fl := int64(frameLen)
+		full := plaintextLen / fl
+		n += full*(RegularFrameHeaderLen+fl+algorithms.TagLen) + FinalFrameHeaderLen + plaintextLen - full*fl + algorithms.TagLen
+	}
 	if sigLen > 0 {
 		n += 2 + int64(sigLen)
 	}

@@ -71,10 +71,13 @@ func (k *Multi) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, 
 			err = errors.New("keyring returned no data key")
 		}
 		var nd *materials.NoDecryptableKeyError
-		if errors.As(err, &nd) && len(nd.Errs) > 0 {
-			errs = append(errs, nd.Errs...)
-		} else if !errors.As(err, &nd) {
+		switch {
+		case !errors.As(err, &nd):
 			errs = append(errs, err)
+		case len(nd.Errs) > 0:
+			errs = append(errs, nd.Errs...)
+		case nd.Reason != "":
+			errs = append(errs, errors.New(nd.Reason))
 		}
 		return m, false
 	}

@@ -99,6 +99,9 @@ func ParseEncryptionContext(b []byte) (ec EncryptionContext, off int, err error)
 	if len(b) == 0 {
 		return EncryptionContext{}, 0, nil
 	}
+	if len(b) > MaxSerializedLen {
+		return fail(0, "%d bytes is longer than a serialized encryption context can be", len(b))
+	}
 	if len(b) < 2 {
 		return fail(0, "1 byte cannot hold a pair count")
 	}

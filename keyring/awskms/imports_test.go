@@ -1,0 +1,63 @@
+package awskms_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestOnlyAWSKMSImportsAWS checks that no package of the module outside
+// keyring/awskms imports the AWS SDK or local-kms, and that package
+// awskms itself does not import local-kms (only awskmstest does).
+func TestOnlyAWSKMSImportsAWS(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Skip("module root not found")
+	}
+	fset := token.NewFileSet()
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != root {
+				return filepath.SkipDir // another module
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return nil // someone else's file being edited; not this test's business
+		}
+		inAWSKMS := strings.HasPrefix(rel, "keyring/awskms/")
+		inTestSupport := strings.HasPrefix(rel, "keyring/awskms/awskmstest/")
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			aws := strings.HasPrefix(p, "github.com/aws/")
+			lk := strings.HasPrefix(p, "github.com/nsmithuk/")
+			if (aws && !inAWSKMS) || (lk && !inTestSupport) {
+				t.Errorf("%s imports %s", rel, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
