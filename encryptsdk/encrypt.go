@@ -1,7 +1,6 @@
 package encryptsdk
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -21,7 +20,7 @@ import (
 // Close writes the final frame and, for signed suites, the signature. Close
 // does not close the destination. An Encryptor is not safe for concurrent use.
 type Encryptor struct {
-	w         *bufio.Writer
+	w         io.Writer
 	hdr       *format.Header
 	headerLen int
 	cipher    *frame.Cipher
@@ -147,7 +146,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	raw = format.AppendHeaderAuth(raw, hdr.Version, tag)
 
 	e := &Encryptor{
-		w:         bufio.NewWriterSize(dst, 64<<10),
+		w:         dst,
 		hdr:       hdr,
 		headerLen: len(raw),
 		cipher:    fc,
@@ -308,8 +307,8 @@ func (e *Encryptor) put(b []byte) error {
 	return nil
 }
 
-// Close writes the final frame and the signature, and flushes. It does not
-// close the destination. After Close, Write returns ErrClosed.
+// Close writes the final frame and the signature. It does not close the
+// destination. After Close, Write returns ErrClosed.
 func (e *Encryptor) Close() error {
 	if e.err != nil {
 		if e.err == ErrClosed {
@@ -327,9 +326,6 @@ func (e *Encryptor) Close() error {
 		if sig, err = e.suite.Sign(e.signKey, e.signer.Sum(nil)); err == nil {
 			_, err = e.w.Write(format.AppendFooter(nil, sig))
 		}
-	}
-	if err == nil {
-		err = e.w.Flush()
 	}
 	if err != nil {
 		e.err = err

@@ -56,8 +56,9 @@ type Reader struct {
 
 	// src, when mem is set, is the whole input held in memory (NewBytesReader):
 	// reads return slices of it instead of copying.
-	src []byte
-	mem bool
+	src     []byte
+	mem     bool
+	ownsSrc bool // src is a private copy
 }
 
 // NewBytesReader returns a Reader over a message held in memory. Its
@@ -314,6 +315,14 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 	}
 	if h.Version == 2 {
 		if h.SuiteData, err = take(h.Suite.SuiteDataLen, "algorithm suite data"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if r.mem && !r.ownsSrc {
+		// Parse a private copy, so that the header does not hold on to
+		// (or change with) the caller's message buffer.
+		own := &Reader{src: bytes.Clone(raw), mem: true, ownsSrc: true, lim: r.lim, nextSeq: 1}
+		if h, raw, err = own.ReadHeader(); err != nil {
 			return nil, nil, err
 		}
 	}

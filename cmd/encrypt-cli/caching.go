@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/go-esdk/esdk/materials"
+)
+
+// cachingConfig is --caching, checked against the Python CLI's rules
+// (_process_caching_config): capacity and max_age are required, the other
+// two optional, and no other key is allowed.
+type cachingConfig struct {
+	Capacity             int64
+	MaxAge               float64 // seconds
+	MaxMessagesEncrypted int64   // 0: not set
+	MaxBytesEncrypted    int64   // 0: not set
+}
+
+func parseCaching(tokens []string) (*cachingConfig, error) {
+	kv, err := parseKV(tokens)
+	if err != nil {
+		return nil, err
+	}
+	if !kv.has("capacity") || !kv.has("max_age") {
+		return nil, &usageError{
+			msg:  `If enabling caching, both "capacity" and "max_age" are required`,
+			hint: "--caching capacity=10 max_age=300",
+		}
+	}
+	c := &cachingConfig{}
+	for _, k := range sortedKeys(kv) {
+		v := kv[k][0] // the Python CLI uses the first value of a repeated key
+		var err error
+		switch k {
+		case "capacity":
+			c.Capacity, err = parsePyInt(v)
+			if err == nil && c.Capacity < 1 {
+				return nil, usagef("--caching capacity must be at least 1, not %d", c.Capacity)
+			}
+		case "max_messages_encrypted":
+			c.MaxMessagesEncrypted, err = parsePyInt(v)
+			if err == nil && c.MaxMessagesEncrypted < 1 {
+				return nil, usagef("--caching max_messages_encrypted must be at least 1, not %d", c.MaxMessagesEncrypted)
+			}
+		case "max_bytes_encrypted":
+			c.MaxBytesEncrypted, err = parsePyInt(v)
+			if err == nil && c.MaxBytesEncrypted < 1 {
+				return nil, usagef("--caching max_bytes_encrypted must be at least 1, not %d", c.MaxBytesEncrypted)
+			}
+		case "max_age":
+			c.MaxAge, err = strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil && (math.IsNaN(c.MaxAge) || c.MaxAge <= 0) {
+				return nil, usagef("--caching max_age must be a positive number of seconds, not %s", v)
+			}
+		default:
+			return nil, &usageError{
+				msg:  fmt.Sprintf("Invalid caching configuration key: %q", k),
+				hint: "the keys are capacity, max_age, max_messages_encrypted and max_bytes_encrypted",
+			}
+		}
+		if err != nil {
+			return nil, usagef("--caching %s=%s: not a number", k, v)
+		}
+	}
+	return c, nil
+}
+
+var errCachingUnsupported = errors.New("--caching is not supported yet")
+
+// cachingManager wraps under in a caching materials manager with a local
+// cache of cfg.Capacity entries.
+func cachingManager(cfg *cachingConfig, under materials.Manager) (materials.Manager, error) {
+	_ = cfg
+	_ = under
+	return nil, withHint(errCachingUnsupported, "run without --caching; every message then gets its own data key")
+}

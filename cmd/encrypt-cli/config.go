@@ -1,0 +1,208 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/materials"
+)
+
+// config is the checked command line.
+type config struct {
+	mode           string // "encrypt", "decrypt" or "decrypt-unsigned"
+	input, output  string
+	keys           []keySpec
+	encCtx         map[string]string // encrypt: the encryption context
+	reqPairs       map[string]string // decrypt: pairs the message must have
+	reqKeys        []string          // decrypt: keys the message must have
+	suite          algorithms.ID     // 0: the policy's default
+	frameLength    int64             // 0: the default
+	nonFramed      bool
+	maxLength      int64 // 0: no limit
+	maxEDKs        int   // 0: no limit
+	policy         algorithms.CommitmentPolicy
+	caching        *cachingConfig
+	buffer         bool
+	encode, decode bool
+	suppress       bool
+	metadata       string
+	overwriteMeta  bool
+	suffix         *string
+	interactive    bool
+	noOverwrite    bool
+	recursive      bool
+	verbosity      int
+	quiet          bool
+	jobs           int
+	warnings       []string
+}
+
+func (c *config) decrypting() bool { return c.mode != "encrypt" }
+
+// maxFrameLength is the largest frame the other SDKs read (Python's
+// MAX_FRAME_SIZE).
+const maxFrameLength = 1<<31 - 1
+
+// buildConfig checks the values of the parsed options (the second half of
+// the Python CLI's parse_args). Its errors are usage errors.
+func buildConfig(o *rawOptions) (*config, error) {
+	c := &config{
+		mode:          o.action,
+		input:         *o.input,
+		output:        *o.output,
+		buffer:        o.buffer,
+		encode:        o.encode,
+		decode:        o.decode,
+		suppress:      o.suppress,
+		overwriteMeta: o.overwrite,
+		suffix:        o.suffix,
+		interactive:   o.interact,
+		noOverwrite:   o.noOverwr,
+		recursive:     o.recursive,
+		verbosity:     o.verbosity,
+		quiet:         o.quiet,
+		jobs:          1,
+		warnings:      slices.Clone(o.warnings),
+	}
+	if o.metadata != nil {
+		c.metadata = *o.metadata
+	}
+	keys, warnings, err := parseWrappingKeys(o.wrapping, c.decrypting())
+	if err != nil {
+		return nil, err
+	}
+	c.keys = keys
+	c.warnings = append(c.warnings, warnings...)
+
+	if o.encCtxSet {
+		if c.decrypting() {
+			c.reqPairs = map[string]string{}
+			for _, t := range o.encCtx {
+				if !strings.Contains(t, "=") {
+					if t == "" {
+						return nil, usagef("-c: an encryption context key may not be empty")
+					}
+					if !slices.Contains(c.reqKeys, t) {
+						c.reqKeys = append(c.reqKeys, t)
+					}
+					continue
+				}
+				kv, err := parseKV([]string{t})
+				if err != nil {
+					return nil, err
+				}
+				for k, v := range kv {
+					if _, dup := c.reqPairs[k]; !dup {
+						c.reqPairs[k] = v[0]
+					}
+				}
+			}
+		} else {
+			kv, err := parseKV(o.encCtx)
+			if err != nil {
+				return nil, err
+			}
+			c.encCtx = map[string]string{}
+			for k, v := range kv {
+				if strings.HasPrefix(k, materials.ReservedPrefix) {
+					return nil, &usageError{
+						msg:  fmt.Sprintf("-c: encryption context key %q uses the reserved prefix %q", k, materials.ReservedPrefix),
+						hint: "the SDK writes aws-crypto- keys itself; choose another name",
+					}
+				}
+				c.encCtx[k] = v[0] // the Python CLI keeps the first value of a repeated key
+			}
+		}
+	}
+
+	for i, n := range commitmentPolicyNames {
+		if n == o.commitment {
+			c.policy = []algorithms.CommitmentPolicy{
+				algorithms.ForbidEncryptAllowDecrypt,
+				algorithms.RequireEncryptAllowDecrypt,
+				algorithms.RequireEncryptRequireDecrypt,
+			}[i]
+		}
+	}
+
+	if o.algorithm != nil {
+		id, ok := parseSuite(*o.algorithm)
+		if !ok {
+			names := make([]string, 0, len(pythonSuiteNames))
+			for _, n := range pythonSuiteNames {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			return nil, &usageError{
+				msg:  fmt.Sprintf("argument --algorithm: invalid choice: %s", pyRepr(*o.algorithm)),
+				hint: "choose from " + strings.Join(names, ", "),
+			}
+		}
+		c.suite = id
+		if !c.decrypting() {
+			suite, _ := algorithms.Lookup(id)
+			if !c.policy.AllowsEncrypt(suite) {
+				hint := "use --commitment-policy forbid-encrypt-allow-decrypt to encrypt with a suite without key commitment"
+				if c.policy == algorithms.ForbidEncryptAllowDecrypt {
+					hint = "use --commitment-policy require-encrypt-require-decrypt to encrypt with a committing suite"
+				}
+				return nil, &usageError{
+					msg:  fmt.Sprintf("--algorithm %s is not allowed by --commitment-policy %s", *o.algorithm, o.commitment),
+					hint: hint,
+				}
+			}
+		}
+	}
+	if o.frameLen != nil {
+		n := *o.frameLen
+		switch {
+		case n == 0:
+			c.nonFramed = true
+		case n < 0 || n > maxFrameLength:
+			return nil, &usageError{
+				msg:  fmt.Sprintf("--frame-length %d is outside 0 to %d", n, maxFrameLength),
+				hint: "0 writes a non-framed message; the default is 4096",
+			}
+		default:
+			c.frameLength = n
+		}
+	}
+	if o.maxLength != nil {
+		if *o.maxLength < 1 {
+			return nil, usagef("--max-length must be at least 1, not %d", *o.maxLength)
+		}
+		c.maxLength = *o.maxLength
+	}
+	if o.maxEDKs != nil {
+		if *o.maxEDKs < 1 || *o.maxEDKs > 0xffff {
+			return nil, usagef("--max-encrypted-data-keys must be between 1 and 65535, not %d", *o.maxEDKs)
+		}
+		c.maxEDKs = int(*o.maxEDKs)
+	}
+	if o.jobs != nil {
+		switch n := *o.jobs; {
+		case n < 0 || n > 1024:
+			return nil, usagef("--jobs must be between 0 and 1024, not %d", n)
+		case n == 0:
+			c.jobs = runtime.NumCPU()
+		default:
+			c.jobs = int(n)
+		}
+	}
+	if o.cachingSet {
+		if c.caching, err = parseCaching(o.caching); err != nil {
+			return nil, err
+		}
+	}
+	if c.decrypting() {
+		if o.algorithm != nil || o.frameLen != nil {
+			c.warnings = append(c.warnings, "--algorithm and --frame-length apply only to encryption; ignored")
+		}
+	} else if o.maxLength != nil {
+		c.warnings = append(c.warnings, "--max-length applies only to decryption; ignored")
+	}
+	return c, nil
+}

@@ -1,0 +1,675 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-esdk/esdk/encryptsdk"
+	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/materials"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// version is the CLI's version; set with -ldflags "-X main.version=..." or
+// taken from the build information.
+var version = ""
+
+func versionString() string {
+	v, lib := version, "devel"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			lib = bi.Main.Version
+		}
+	}
+	if v == "" {
+		v = lib
+	}
+	return fmt.Sprintf("%s/%s go-esdk/%s", progName, v, lib)
+}
+
+// run executes one command line and returns the exit status: 0 when every
+// operation succeeded (or was skipped on purpose), 1 when one failed, 2
+// for a usage error.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	u := &ui{stderr: stderr}
+	if len(args) > 0 && args[0] == "inspect" {
+		return runInspect(ctx, args[1:], stdin, stdout, u)
+	}
+	raw, err := parseArgs(args, osArgEnv())
+	if err != nil {
+		return u.fail(err)
+	}
+	switch {
+	case raw.help:
+		io.WriteString(stdout, usageText)
+		return exitOK
+	case raw.version:
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	}
+	cfg, err := buildConfig(raw)
+	if err != nil {
+		return u.fail(err)
+	}
+	u.quiet, u.verbosity = cfg.quiet, cfg.verbosity
+	for _, w := range cfg.warnings {
+		u.warn(w)
+	}
+	if cfg.interactive && cfg.jobs > 1 {
+		u.info("--interactive asks one question at a time; running one operation at a time")
+		cfg.jobs = 1
+	}
+
+	for _, k := range cfg.keys {
+		u.debug("wrapping key: " + k.String())
+	}
+	kr, err := buildKeyring(ctx, cfg.keys, cfg.decrypting(), u.warn)
+	if err != nil {
+		return u.fail(err)
+	}
+	var mgr materials.Manager = materials.NewDefaultManager(kr)
+	if cfg.caching != nil {
+		if mgr, err = cachingManager(cfg.caching, mgr); err != nil {
+			return u.fail(err)
+		}
+	}
+	client := &encryptsdk.Client{Manager: mgr, CommitmentPolicy: cfg.policy, MaxEncryptedDataKeys: cfg.maxEDKs}
+
+	p := &planner{cfg: cfg, warn: u.warn}
+	ops, err := p.plan()
+	if err != nil {
+		return u.fail(err)
+	}
+	meta := &metadataSink{stdout: stdout, overwrite: cfg.overwriteMeta}
+	if !cfg.suppress {
+		meta.path = cfg.metadata
+		if meta.path != "-" {
+			meta.path, _ = filepath.Abs(meta.path)
+		}
+	}
+	r := &runner{cfg: cfg, client: client, stdin: stdin, stdout: stdout, ui: u, meta: meta}
+	status := r.runAll(ctx, ops)
+	if ctx.Err() != nil {
+		u.errorf("interrupted")
+		status = exitFail
+	}
+	if err := meta.close(); err != nil {
+		u.errorf("%v", err)
+		status = exitFail
+	}
+	return status
+}
+
+// fail prints err and returns its exit status.
+func (u *ui) fail(err error) int {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		u.errorf("%s", ue.msg)
+		hint := ue.hint
+		if hint == "" {
+			hint = "run '" + progName + " --help' for usage"
+		}
+		u.hint(hint)
+		return exitUsage
+	}
+	msg, hint := explain(err)
+	u.errorf("%s", msg)
+	u.hint(hint)
+	return exitFail
+}
+
+// explain turns an error into a message and a hint.
+func explain(err error) (msg, hint string) {
+	msg = err.Error()
+	var he *hintError
+	var nd *encryptsdk.NoDecryptableKeyError
+	switch {
+	case errors.As(err, &he):
+		hint = he.hint
+	case errors.Is(err, format.ErrBase64):
+		hint = "the input looks base64-encoded; did you mean --decode?"
+	case errors.As(err, &nd):
+		hint = "check that -w names a key the message was encrypted under; '" + progName + " inspect FILE' lists them"
+	case errors.Is(err, encryptsdk.ErrCommitmentPolicy):
+		hint = "the message was written without key commitment; --commitment-policy require-encrypt-allow-decrypt reads it"
+	case errors.Is(err, encryptsdk.ErrSignedMessage):
+		hint = "the message is signed; decrypt it with -d/--decrypt (add --buffer to release nothing before the signature verifies)"
+	case errors.Is(err, encryptsdk.ErrTooManyEncryptedDataKeys):
+		hint = "raise --max-encrypted-data-keys if the message comes from a trusted source"
+	case errors.Is(err, encryptsdk.ErrBodyTooLarge):
+		hint = "raise --max-length if the message comes from a trusted source"
+	case errors.Is(err, encryptsdk.ErrHeaderAuthentication), errors.Is(err, encryptsdk.ErrFrameAuthentication),
+		errors.Is(err, encryptsdk.ErrSignature), errors.Is(err, encryptsdk.ErrCommitmentMismatch):
+		hint = "the message was modified or damaged; no output was written"
+	case errors.Is(err, encryptsdk.ErrTruncated):
+		hint = "the message is incomplete; no output was written"
+	case errors.Is(err, context.Canceled):
+		msg = "interrupted"
+	}
+	return msg, hint
+}
+
+// opStatus is the outcome of one operation.
+type opStatus int
+
+const (
+	opOK opStatus = iota
+	opSkipped
+	opFailed
+)
+
+// result is what one operation reports; results are printed in operation
+// order.
+type result struct {
+	status opStatus
+	msgs   []message
+	meta   []byte
+}
+
+type message struct{ kind, text, hint string }
+
+func (r *result) warnf(format string, args ...any) {
+	r.msgs = append(r.msgs, message{kind: "warning", text: fmt.Sprintf(format, args...)})
+}
+
+func (r *result) infof(format string, args ...any) {
+	r.msgs = append(r.msgs, message{kind: "info", text: fmt.Sprintf(format, args...)})
+}
+
+func (r *result) fail(src string, err error) {
+	msg, hint := explain(err)
+	if src == "-" {
+		src = "<stdin>"
+	}
+	r.status = opFailed
+	r.msgs = append(r.msgs, message{kind: "error", text: src + ": " + msg, hint: hint})
+}
+
+type runner struct {
+	cfg    *config
+	client *encryptsdk.Client
+	stdin  io.Reader
+	stdout io.Writer
+	ui     *ui
+	meta   *metadataSink
+	prog   *progress
+	status int
+}
+
+// emit prints an operation's messages and writes its metadata line.
+func (r *runner) emit(res *result) {
+	for _, m := range res.msgs {
+		switch m.kind {
+		case "error":
+			r.ui.errorf("%s", m.text)
+			r.ui.hint(m.hint)
+		case "warning":
+			r.ui.warn(m.text)
+		case "info":
+			r.ui.info(m.text)
+		}
+	}
+	if res.meta != nil {
+		if err := r.meta.write(res.meta); err != nil && res.status != opFailed {
+			r.ui.errorf("%v", err)
+			res.status = opFailed
+		}
+	}
+	if res.status == opFailed {
+		r.status = exitFail
+	}
+}
+
+// runAll runs the operations, --jobs at a time. Operations that write the
+// same destination run one after the other, in order. Messages and
+// metadata lines come out in operation order.
+func (r *runner) runAll(ctx context.Context, ops []op) int {
+	if total := r.totalInput(ops); total >= progressThreshold && !r.cfg.quiet && isTerminal(r.ui.stderr) {
+		r.prog = startProgress(r.ui, total)
+		defer r.prog.finish()
+	}
+	jobs := min(r.cfg.jobs, len(ops))
+	if jobs <= 1 {
+		for _, o := range ops {
+			res := r.do(ctx, o)
+			r.emit(&res)
+		}
+		return r.status
+	}
+
+	// Chains of operations on one destination.
+	var chains [][]int
+	byDst := map[string]int{}
+	for i, o := range ops {
+		key := o.dst
+		if key != "-" {
+			key = realpath(key)
+		}
+		if c, ok := byDst[key]; ok {
+			chains[c] = append(chains[c], i)
+			continue
+		}
+		byDst[key] = len(chains)
+		chains = append(chains, []int{i})
+	}
+	results := make([]*result, len(ops))
+	next := 0
+	var mu sync.Mutex
+	finished := func(i int, res result) {
+		mu.Lock()
+		defer mu.Unlock()
+		results[i] = &res
+		for next < len(results) && results[next] != nil {
+			r.emit(results[next])
+			results[next] = &result{} // release memory
+			next++
+		}
+	}
+	work := make(chan []int)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for chain := range work {
+				for _, i := range chain {
+					finished(i, r.do(ctx, ops[i]))
+				}
+			}
+		}()
+	}
+	for _, c := range chains {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	return r.status
+}
+
+// totalInput is the size of every regular input file, for the progress bar.
+func (r *runner) totalInput(ops []op) int64 {
+	var total int64
+	for _, o := range ops {
+		if o.src == "-" {
+			continue
+		}
+		if fi, err := os.Stat(o.src); err == nil && fi.Mode().IsRegular() {
+			total += fi.Size()
+		}
+	}
+	return total
+}
+
+// shouldWrite is the Python CLI's _should_write_file.
+func (r *runner) shouldWrite(o op, res *result) bool {
+	if !isRegular(o.dst) {
+		return true
+	}
+	if r.cfg.noOverwrite {
+		res.warnf(`Skipping existing output file because of "no overwrite" option: %s`, o.dst)
+		return false
+	}
+	if r.cfg.interactive {
+		if o.src == "-" {
+			res.warnf("Skipping existing output file %s: --interactive cannot ask while the input is stdin", o.dst)
+			return false
+		}
+		r.ui.mu.Lock()
+		fmt.Fprintf(r.ui.stderr, "Overwrite existing output file %q with new contents? [y/N]:", o.dst)
+		r.ui.mu.Unlock()
+		answer, _ := readLine(r.stdin)
+		if a := strings.TrimSpace(answer); a != "" && (a[0] == 'y' || a[0] == 'Y') {
+			res.warnf("Overwriting existing output file based on interactive user decision: %s", o.dst)
+			return true
+		}
+		res.warnf("Skipping existing output file based on interactive user decision: %s", o.dst)
+		return false
+	}
+	res.warnf("Overwriting existing output file because no action was specified otherwise: %s", o.dst)
+	return true
+}
+
+// do runs one operation.
+func (r *runner) do(ctx context.Context, o op) (res result) {
+	if ctx.Err() != nil {
+		res.status = opFailed // interrupted before it started; reported once at the end
+		return res
+	}
+	if o.dst != "-" {
+		if o.src != "-" && realpath(o.src) == realpath(o.dst) {
+			res.warnf("Skipping because the source (%s) and destination (%s) are the same", o.src, o.dst)
+			res.status = opSkipped
+			return res
+		}
+		if !r.shouldWrite(o, &res) {
+			res.status = opSkipped
+			return res
+		}
+	}
+	verb := "encrypting"
+	if r.cfg.decrypting() {
+		verb = "decrypting"
+	}
+	res.infof("%s %s to %s", verb, displayPath(o.src, "<stdin>"), displayPath(o.dst, "<stdout>"))
+	if err := ctx.Err(); err != nil {
+		res.fail(o.src, err)
+		return res
+	}
+	if err := r.process(ctx, o, &res); err != nil {
+		if errors.Is(err, errSkippedExisting) {
+			res.warnf("%s: %v", o.dst, err)
+			res.status = opSkipped
+			res.meta = nil
+			return res
+		}
+		res.fail(o.src, err)
+	}
+	return res
+}
+
+func displayPath(p, std string) string {
+	if p == "-" {
+		return std
+	}
+	return p
+}
+
+// metaPath is how metadata names a file: its absolute path, or <stdin> and
+// <stdout>.
+func metaPath(p, std string) string {
+	if p == "-" {
+		return std
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// process opens the input and output and runs the encryption or
+// decryption. The output is committed only when everything succeeded.
+func (r *runner) process(ctx context.Context, o op, res *result) (err error) {
+	var src io.Reader
+	var size int64 = -1
+	if o.src == "-" {
+		src = r.stdin
+	} else {
+		f, err := os.Open(o.src)
+		if err != nil {
+			return unwrapPathError(err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+		src = f
+	}
+	if r.prog != nil {
+		src = &countingReader{r: src, p: r.prog}
+	}
+	if r.cfg.decode {
+		src = base64.NewDecoder(base64.StdEncoding, &spaceFilter{r: src})
+		size = -1
+	}
+
+	// The destination chain: [base64 encoder] -> [memory buffer] -> stdout
+	// or the output file.
+	var out *outputFile
+	var sink io.Writer
+	var buffered *bytes.Buffer
+	var bw *bufio.Writer
+	if o.dst == "-" {
+		bw = bufio.NewWriterSize(r.stdout, 64<<10)
+		sink = bw
+		if r.cfg.buffer && !r.cfg.decrypting() {
+			buffered = &bytes.Buffer{}
+			sink = buffered
+		}
+	} else {
+		if out, err = newOutputFile(o.dst, r.cfg.noOverwrite); err != nil {
+			return err
+		}
+		defer out.abort() // a no-op after commit
+		bw = bufio.NewWriterSize(out, 64<<10)
+		sink = bw
+	}
+	w := sink
+	var enc io.WriteCloser
+	if r.cfg.encode {
+		enc = base64.NewEncoder(base64.StdEncoding, sink)
+		w = enc
+	}
+
+	if r.cfg.decrypting() {
+		err = r.decrypt(ctx, o, src, w, res)
+	} else {
+		err = r.encrypt(ctx, o, src, size, w, res)
+	}
+	if err != nil {
+		return err
+	}
+	if enc != nil {
+		if err := enc.Close(); err != nil {
+			return err
+		}
+	}
+	if buffered != nil {
+		if _, err := bw.Write(buffered.Bytes()); err != nil {
+			return err
+		}
+	}
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+	if out != nil {
+		return out.commit()
+	}
+	return nil
+}
+
+func (r *runner) encrypt(ctx context.Context, o op, src io.Reader, size int64, w io.Writer, res *result) error {
+	opts := &encryptsdk.EncryptOptions{
+		EncryptionContext: r.cfg.encCtx,
+		Suite:             r.cfg.suite,
+		FrameLength:       r.cfg.frameLength,
+		NonFramed:         r.cfg.nonFramed,
+	}
+	if size > 0 {
+		opts.PlaintextLength = size
+	}
+	e, err := r.client.Encrypt(ctx, w, opts)
+	if err != nil {
+		return err
+	}
+	if err := copyContext(ctx, e, src); err != nil {
+		return err
+	}
+	if err := e.Close(); err != nil {
+		return err
+	}
+	if r.meta.enabled() {
+		res.meta = metadataLine(jsonObject{
+			"mode":   r.cfg.mode,
+			"input":  metaPath(o.src, "<stdin>"),
+			"output": metaPath(o.dst, "<stdout>"),
+			"header": headerJSON(e.Header()),
+		})
+	}
+	return nil
+}
+
+// errContextMismatch: the message lacks required encryption context.
+var errContextMismatch = errors.New("Skipping decrypt because discovered encryption context did not match required elements")
+
+func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, res *result) error {
+	rec := &headRecorder{r: src, on: true}
+	d, err := r.client.Decrypt(ctx, rec, &encryptsdk.DecryptOptions{
+		UnsignedOnly:        r.cfg.mode == "decrypt-unsigned",
+		BufferUntilVerified: r.cfg.buffer && o.dst == "-",
+		MaxBodySize:         r.cfg.maxLength,
+	})
+	if err != nil {
+		return err
+	}
+	hdr := d.Header()
+	rec.on = false
+	meta := jsonObject{
+		"mode":   r.cfg.mode,
+		"input":  metaPath(o.src, "<stdin>"),
+		"output": metaPath(o.dst, "<stdout>"),
+		"header": headerJSON(hdr),
+	}
+	if auth, ok := rec.headerAuth(hdr); ok {
+		meta["header_auth"] = headerAuthJSON(auth)
+	}
+	rec.buf = nil
+
+	// Required encryption context, checked before any plaintext is read.
+	ec := hdr.EncryptionContext
+	var missingKeys []string
+	for _, k := range r.cfg.reqKeys {
+		if _, ok := ec[k]; !ok {
+			missingKeys = append(missingKeys, k)
+		}
+	}
+	var missingPairs []any
+	var missingText []string
+	for _, k := range sortedKeys(r.cfg.reqPairs) {
+		v := r.cfg.reqPairs[k]
+		if have, ok := ec[k]; !ok || have != v {
+			missingPairs = append(missingPairs, []any{k, v})
+			missingText = append(missingText, k+"="+v)
+		}
+	}
+	if len(missingKeys) > 0 || len(missingPairs) > 0 {
+		slices.Sort(missingKeys)
+		if missingPairs == nil {
+			missingPairs = []any{}
+		}
+		meta["skipped"] = true
+		meta["reason"] = "Missing encryption context key or value"
+		meta["missing_encryption_context_keys"] = append([]string{}, missingKeys...)
+		meta["missing_encryption_context_pairs"] = missingPairs
+		if r.meta.enabled() {
+			res.meta = metadataLine(meta)
+		}
+		var parts []string
+		if len(missingKeys) > 0 {
+			parts = append(parts, "missing keys: "+strings.Join(missingKeys, ", "))
+		}
+		if len(missingText) > 0 {
+			parts = append(parts, "missing or different pairs: "+strings.Join(missingText, ", "))
+		}
+		return withHint(fmt.Errorf("%w (%s)", errContextMismatch, strings.Join(parts, "; ")),
+			"no output was written; '"+progName+" inspect FILE' shows the message's encryption context")
+	}
+	if err := copyContext(ctx, w, d); err != nil {
+		return err
+	}
+	if r.meta.enabled() {
+		res.meta = metadataLine(meta)
+	}
+	return nil
+}
+
+// copyContext copies src to dst, stopping when ctx is done.
+func copyContext(ctx context.Context, dst io.Writer, src io.Reader) error {
+	buf := make([]byte, 64<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// spaceFilter drops ASCII whitespace, as Python's base64io does before
+// decoding (Go's decoder skips only \r and \n).
+type spaceFilter struct{ r io.Reader }
+
+func (s *spaceFilter) Read(p []byte) (int, error) {
+	for {
+		n, err := s.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			if !isASCIISpace(c) {
+				p[k] = c
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}
+
+// headRecorder keeps the bytes read until the header has been parsed, so
+// that the header authentication can be reported (the Decryptor does not
+// expose it). It holds at most the header plus one read-ahead buffer.
+type headRecorder struct {
+	r   io.Reader
+	buf []byte
+	on  bool
+}
+
+func (h *headRecorder) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if h.on {
+		h.buf = append(h.buf, p[:n]...)
+	}
+	return n, err
+}
+
+// headerAuth finds the header authentication after the header's bytes.
+func (h *headRecorder) headerAuth(hdr *format.Header) (format.HeaderAuth, bool) {
+	raw, err := hdr.AppendBinary(nil)
+	if err != nil || !bytes.HasPrefix(h.buf, raw) {
+		return format.HeaderAuth{}, false
+	}
+	rest := h.buf[len(raw):]
+	const tagLen, ivLen = 16, 12
+	if hdr.Version == 1 {
+		if len(rest) < ivLen+tagLen {
+			return format.HeaderAuth{}, false
+		}
+		return format.HeaderAuth{IV: bytes.Clone(rest[:ivLen]), Tag: bytes.Clone(rest[ivLen : ivLen+tagLen])}, true
+	}
+	if len(rest) < tagLen {
+		return format.HeaderAuth{}, false
+	}
+	return format.HeaderAuth{Tag: bytes.Clone(rest[:tagLen])}, true
+}
