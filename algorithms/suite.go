@@ -130,11 +130,14 @@ func (id ID) String() string {
 }
 
 // ParseID accepts a canonical suite name (as String returns, optionally with
-// an "ALG_" prefix) or a hexadecimal ID such as "0578" or "0x0578".
+// an "ALG_" prefix, and for the identity-KDF suites also without "_NO_KDF",
+// as the Python SDK spells them) or a hexadecimal ID such as "0578" or
+// "0x0578".
 func ParseID(s string) (ID, error) {
 	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "ALG_")
 	for id, n := range names {
-		if n == name {
+		// The Python SDK names the identity-KDF suites without "_NO_KDF".
+		if n == name || n == name+"_NO_KDF" && strings.HasSuffix(name, "_TAG16") {
 			return id, nil
 		}
 	}

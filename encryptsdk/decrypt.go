@@ -35,6 +35,7 @@ import (
 type Decryptor struct {
 	mr       *format.Reader
 	hdr      *format.Header
+	auth     format.HeaderAuth
 	suite    *algorithms.Suite
 	ec       materials.EncryptionContext
 	dataKey  materials.EncryptedDataKey
@@ -124,6 +125,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	d := &Decryptor{
 		mr:      mr,
 		hdr:     hdr,
+		auth:    auth,
 		suite:   suite,
 		ec:      m.EncryptionContext,
 		dataKey: m.DataKey,
@@ -192,6 +194,9 @@ func openHeaderNetV400(suite *algorithms.Suite, pdk []byte, hdr *format.Header, 
 
 // Header returns the authenticated message header.
 func (d *Decryptor) Header() *format.Header { return d.hdr }
+
+// HeaderAuth returns the message's header authentication (IV and tag).
+func (d *Decryptor) HeaderAuth() format.HeaderAuth { return d.auth }
 
 // Suite returns the message's algorithm suite.
 func (d *Decryptor) Suite() *algorithms.Suite { return d.suite }
