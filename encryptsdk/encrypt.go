@@ -278,6 +278,12 @@ func (e *Encryptor) dispatch() error {
 	b := e.cur
 	b.Start(e.workers, &e.scratch)
 	err := e.flush()
+	if err != nil {
+		// The batch may be sealing from the caller's buffer: let it finish
+		// before Write returns.
+		b.Wait()
+		b.Src = nil
+	}
 	e.inflight = b
 	e.cur, e.spare = e.spare, nil
 	return err

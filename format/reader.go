@@ -251,22 +251,30 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 	if r.lim.MaxEncryptedDataKeys > 0 && count > r.lim.MaxEncryptedDataKeys {
 		return nil, nil, r.fail("encrypted data key count", at, fmt.Errorf("%w: %d, limit %d", ErrTooManyEncryptedDataKeys, count, r.lim.MaxEncryptedDataKeys))
 	}
+	// The field name carries the key's index; it is built only on error.
+	edkErr := func(i int, err error) error {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			pe.Field = fmt.Sprintf("encrypted data key %d", i)
+		}
+		return err
+	}
+	h.EncryptedDataKeys = make([]materials.EncryptedDataKey, 0, min(count, 64))
 	for i := range count {
 		var k materials.EncryptedDataKey
-		field := fmt.Sprintf("encrypted data key %d", i)
-		for j, dst := range []*[]byte{nil, &k.ProviderInfo, &k.Ciphertext} {
-			n, err := u16(field)
+		for j, dst := range [...]*[]byte{nil, &k.ProviderInfo, &k.Ciphertext} {
+			n, err := u16("encrypted data key")
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, edkErr(i, err)
 			}
 			fieldAt := r.off
-			v, err := take(n, field)
+			v, err := take(n, "encrypted data key")
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, edkErr(i, err)
 			}
 			if j == 0 {
 				if !utf8.Valid(v) {
-					return nil, nil, malformed(field, fieldAt, "provider ID is not valid UTF-8")
+					return nil, nil, edkErr(i, malformed("encrypted data key", fieldAt, "provider ID is not valid UTF-8"))
 				}
 				k.ProviderID = string(v)
 				continue

@@ -1,0 +1,131 @@
+package encryptsdk_test
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/encryptsdk"
+)
+
+// fuzzPlaintext is the plaintext of every seed message of FuzzDecrypt.
+var fuzzPlaintext = []byte("The quick brown fox jumps over the lazy dog; 0123456789 abcdefghijklmnopqrstuvwxyz.")
+
+// FuzzDecrypt decrypts mutations of valid messages. A mutated message must
+// never decrypt to anything but the original plaintext, and a failed stream
+// must have released only a prefix of it: never a byte of a frame whose tag
+// did not verify.
+func FuzzDecrypt(f *testing.F) {
+	kr := mustAES(f, "fuzz", "key", testKey(32, 9))
+	seeds := []struct {
+		id        algorithms.ID
+		frame     int64
+		nonFramed bool
+	}{
+		{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, 16, false},
+		{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384, 32, false},
+		{algorithms.AES_128_GCM_IV12_TAG16_HKDF_SHA256, 16, false},
+		{algorithms.AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384, 0, true},
+		{algorithms.AES_128_GCM_IV12_TAG16_NO_KDF, 1, false},
+	}
+	for _, s := range seeds {
+		c := clientFor(kr, suite(f, s.id))
+		ct, err := c.EncryptBytes(bg, fuzzPlaintext, &encryptsdk.EncryptOptions{
+			Suite: s.id, FrameLength: s.frame, NonFramed: s.nonFramed,
+			EncryptionContext: map[string]string{"fuzz": "seed"},
+		})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(ct)
+	}
+	c := encryptsdk.New(kr)
+	c.CommitmentPolicy = encryptsdk.RequireEncryptAllowDecrypt
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		pt, _, err := c.DecryptBytes(bg, msg, nil)
+		if err == nil && !bytes.Equal(pt, fuzzPlaintext) {
+			t.Fatalf("decrypted to %q", pt)
+		}
+		d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+		if err != nil {
+			return
+		}
+		var got []byte
+		buf := make([]byte, 7)
+		for {
+			n, err := d.Read(buf)
+			got = append(got, buf[:n]...)
+			if !bytes.HasPrefix(fuzzPlaintext, got) {
+				t.Fatalf("released %q, not a prefix of the plaintext", got)
+			}
+			if err == io.EOF {
+				if !bytes.Equal(got, fuzzPlaintext) {
+					t.Fatalf("io.EOF after %d of %d bytes", len(got), len(fuzzPlaintext))
+				}
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// FuzzRoundTrip encrypts and decrypts arbitrary plaintexts with arbitrary
+// frame lengths, write sizes and read sizes: frame boundaries are where
+// streaming code breaks.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte("hello"), uint16(1), uint64(1), false)
+	f.Add(bytes.Repeat([]byte{1}, 4096), uint16(4096), uint64(2), false)
+	f.Add(bytes.Repeat([]byte{2}, 1000), uint16(128), uint64(3), true)
+	f.Add([]byte{}, uint16(7), uint64(4), false)
+	kr := mustAES(f, "fuzz", "key", testKey(16, 3))
+	c := encryptsdk.New(kr)
+	f.Fuzz(func(t *testing.T, pt []byte, frame uint16, seed uint64, signed bool) {
+		fl := int64(frame)%2048 + 1
+		id := algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
+		if signed {
+			id = algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384
+		}
+		rng := rand.New(rand.NewPCG(seed, seed>>32))
+		var msg bytes.Buffer
+		e, err := c.Encrypt(bg, &msg, &encryptsdk.EncryptOptions{Suite: id, FrameLength: fl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := pt; len(p) > 0; {
+			n := min(len(p), 1+rng.IntN(3*int(fl)))
+			if _, err := e.Write(p[:n]); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if want := e.MessageLength(int64(len(pt))); want != int64(msg.Len()) {
+			t.Fatalf("MessageLength = %d, message is %d bytes", want, msg.Len())
+		}
+		d, err := c.Decrypt(bg, bytes.NewReader(msg.Bytes()), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		for {
+			buf := make([]byte, 1+rng.IntN(2*int(fl)))
+			n, err := d.Read(buf)
+			got = append(got, buf[:n]...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got, pt) {
+			t.Fatalf("round trip changed the plaintext (%d bytes in, %d out)", len(pt), len(got))
+		}
+	})
+}
