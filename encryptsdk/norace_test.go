@@ -1,0 +1,5 @@
+//go:build !race
+
+package encryptsdk_test
+
+const raceEnabled = false
