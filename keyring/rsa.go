@@ -122,6 +122,7 @@ func (k *RawRSA) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (
 	var ct []byte
 	var err error
 	if k.padding == PKCS1 {
+		//lint:ignore SA1019 PKCS #1 v1.5 is one of the five raw RSA paddings of the ESDK; other SDKs write it.
 		ct, err = rsa.EncryptPKCS1v15(rand.Reader, k.public, m.PlaintextDataKey)
 	} else {
 		h, _ := k.padding.hash()
@@ -148,6 +149,7 @@ func (k *RawRSA) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, e
 	}
 	var opts crypto.DecrypterOpts
 	if k.padding == PKCS1 {
+		//lint:ignore SA1019 PKCS #1 v1.5 is one of the five raw RSA paddings of the ESDK; other SDKs write it.
 		opts = &rsa.PKCS1v15DecryptOptions{SessionKeyLen: m.Suite.KeyLen}
 	} else {
 		_, h := k.padding.hash()

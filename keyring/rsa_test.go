@@ -129,6 +129,7 @@ func TestRawRSARoundTrip(t *testing.T) {
 			// Independent unwrap: OAEP with the MGF1 hash equal to the OAEP hash, empty label.
 			var pdk []byte
 			if p == keyring.PKCS1 {
+				//lint:ignore SA1019 checks the wire format of the legacy padding
 				pdk, err = rsa.DecryptPKCS1v15(nil, priv, edk.Ciphertext)
 			} else {
 				pdk, err = rsa.DecryptOAEP(oaepHash(p), nil, priv, edk.Ciphertext, nil)

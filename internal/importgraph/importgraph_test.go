@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -13,9 +12,6 @@ import (
 
 // goCmd returns the go command that built this test.
 func goCmd(t *testing.T) string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
 	p, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go command not found")
@@ -23,7 +19,6 @@ func goCmd(t *testing.T) string {
 	return p
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // listImports returns, for every package of the module, its direct
 // (non-test) imports, and the module path.
