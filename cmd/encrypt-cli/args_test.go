@@ -143,22 +143,34 @@ func TestParseArgsValues(t *testing.T) {
 
 func TestParseKMSSpec(t *testing.T) {
 	specs, warnings, err := parseWrappingKeys([][]string{
-		{"key=arn:aws:kms:us-east-1:111122223333:key/a", "key=alias/b", "region=us-east-1", "profile=p", "grant-token=x"},
+		{"key=arn:aws:kms:us-east-1:111122223333:key/a", "key=alias/b", "region=us-east-1", "profile=p", "grant_tokens=x", "grant_tokens=y"},
 		{"provider=aws-kms", "discovery=Yes", "discovery-account=1", "discovery-account=2", "discovery-partition=aws"},
 	}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	k0, k1 := specs[0].kms, specs[1].kms
-	if !k0.Primary || k1.Primary || !k0.Decrypt || k0.Region != "us-east-1" || k0.Profile != "p" || len(k0.Keys) != 2 || k0.Extra["grant-token"][0] != "x" {
+	if !k0.Primary || k1.Primary || !k0.Decrypt || k0.Region != "us-east-1" || k0.Profile != "p" || len(k0.Keys) != 2 || !slices.Equal(k0.GrantTokens, []string{"x", "y"}) {
 		t.Fatalf("%+v", k0)
 	}
 	if !k1.Discovery || !slices.Equal(k1.DiscoveryAccounts, []string{"1", "2"}) || k1.DiscoveryPartition != "aws" {
 		t.Fatalf("%+v", k1)
 	}
 	joined := strings.Join(warnings, "\n")
-	if !strings.Contains(joined, `unknown AWS KMS attribute "grant-token"`) || !strings.Contains(joined, "key=alias/b: when decrypting") {
+	if !strings.Contains(joined, "key=alias/b: when decrypting") {
 		t.Fatalf("warnings: %q", warnings)
+	}
+	// Unknown attributes fail, as they make the Python provider fail;
+	// region_names= is the Python provider's own name for region=.
+	// (reported by kmsKeyring, with exit status 1, as Python finds them
+	// when it builds the provider).
+	specs, _, err = parseWrappingKeys([][]string{{"key=k", "grant-token=x"}}, false)
+	if err != nil || specs[0].kms.buildErr == nil || !strings.Contains(specs[0].kms.buildErr.Error(), `unknown AWS KMS attribute "grant-token"`) {
+		t.Fatalf("unknown attribute: %v %+v", err, specs[0].kms)
+	}
+	specs, _, err = parseWrappingKeys([][]string{{"key=k", "region_names=eu-west-1", "region_names=us-east-1"}}, false)
+	if err != nil || specs[0].kms.Region != "eu-west-1" {
+		t.Fatalf("region_names: %v %+v", err, specs[0].kms)
 	}
 }
 

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-esdk/esdk/materials"
 )
@@ -46,6 +46,9 @@ func parseCaching(tokens []string) (*cachingConfig, error) {
 			if err == nil && c.MaxMessagesEncrypted < 1 {
 				return nil, usagef("--caching max_messages_encrypted must be at least 1, not %d", c.MaxMessagesEncrypted)
 			}
+			if err == nil && c.MaxMessagesEncrypted > materials.MaxMessagesEncryptedLimit {
+				return nil, usagef("--caching max_messages_encrypted must be at most 2^32 (%d), not %d", int64(materials.MaxMessagesEncryptedLimit), c.MaxMessagesEncrypted)
+			}
 		case "max_bytes_encrypted":
 			c.MaxBytesEncrypted, err = parsePyInt(v)
 			if err == nil && c.MaxBytesEncrypted < 1 {
@@ -69,12 +72,34 @@ func parseCaching(tokens []string) (*cachingConfig, error) {
 	return c, nil
 }
 
-var errCachingUnsupported = errors.New("--caching is not supported yet")
-
 // cachingManager wraps under in a caching materials manager with a local
-// cache of cfg.Capacity entries.
+// cache of cfg.Capacity entries, as the Python CLI does
+// (CachingCryptoMaterialsManager over a LocalCryptoMaterialsCache). Data
+// keys are then shared by the messages of one run, within the limits of
+// cfg; the CLI passes each file's size as the plaintext length, so that
+// max_bytes_encrypted is accounted for.
 func cachingManager(cfg *cachingConfig, under materials.Manager) (materials.Manager, error) {
-	_ = cfg
-	_ = under
-	return nil, withHint(errCachingUnsupported, "run without --caching; every message then gets its own data key")
+	maxAge := time.Duration(math.MaxInt64)
+	if s := cfg.MaxAge * float64(time.Second); s < float64(math.MaxInt64) {
+		maxAge = max(time.Duration(s), 1)
+	}
+	capacity := cfg.Capacity
+	if capacity > math.MaxInt32 {
+		capacity = math.MaxInt32 // the cache allocates lazily; this bounds nothing in practice
+	}
+	cc := materials.CachingConfig{
+		Cache:  materials.NewLocalCache(int(capacity)),
+		MaxAge: maxAge,
+	}
+	if cfg.MaxMessagesEncrypted > 0 {
+		cc.MaxMessagesEncrypted = uint64(cfg.MaxMessagesEncrypted)
+	}
+	if cfg.MaxBytesEncrypted > 0 {
+		cc.MaxBytesEncrypted = uint64(cfg.MaxBytesEncrypted)
+	}
+	m, err := materials.NewCachingManager(under, cc)
+	if err != nil {
+		return nil, fmt.Errorf("--caching: %w", err)
+	}
+	return m, nil
 }

@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/go-esdk/esdk/keyring"
+	"github.com/go-esdk/esdk/keyring/awskms"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -200,35 +201,54 @@ func parseKMSSpec(kv kvPairs, decrypt bool) (*kmsSpec, []string, error) {
 		}
 	}
 	if p := kv["profile"]; len(p) > 1 {
-		return nil, nil, usagef("Only one profile may be specified per master key provider configuration. %d provided.", len(p))
+		// Not a usage error: the Python CLI finds it when it builds the
+		// provider, and exits 1; so does kmsKeyring.
+		s.buildErr = withHint(pyError("Only one profile may be specified per master key provider configuration. %d provided.", len(p)), "give each profile its own -w group")
 	} else if len(p) == 1 {
 		s.Profile = p[0]
 	}
 	if r := kv["region"]; len(r) > 1 {
-		return nil, nil, usagef("Only one region may be specified per master key provider configuration. %d provided.", len(r))
+		if s.buildErr == nil {
+			s.buildErr = withHint(pyError("Only one region may be specified per master key provider configuration. %d provided.", len(r)), "give each region its own -w group; key ARNs carry their own region")
+		}
 	} else if len(r) == 1 {
 		s.Region = r[0]
 	}
-	var warnings []string
-	known := []string{"key", "region", "profile", "discovery", "discovery-account", "discovery-partition"}
+	// region_names= and grant_tokens= reach the Python provider's
+	// configuration as they are (region= becomes region_names, and wins);
+	// any other attribute makes the Python provider fail when it is built,
+	// and so it does here (in kmsKeyring, with status 1).
+	if s.Region == "" && kv.has("region_names") {
+		s.Region = kv["region_names"][0]
+	}
+	s.GrantTokens = slices.Clone(kv["grant_tokens"])
+	known := []string{"key", "region", "profile", "discovery", "discovery-account", "discovery-partition", "grant_tokens", "region_names"}
 	for _, k := range sortedKeys(kv) {
-		if !slices.Contains(known, k) {
-			if s.Extra == nil {
-				s.Extra = map[string][]string{}
-			}
-			s.Extra[k] = slices.Clone(kv[k])
-			warnings = append(warnings, fmt.Sprintf("-w: ignoring unknown AWS KMS attribute %q", k))
+		if !slices.Contains(known, k) && s.buildErr == nil {
+			s.buildErr = withHint(fmt.Errorf("-w: unknown AWS KMS attribute %q", k),
+				"the attributes are key, region, profile, discovery, discovery-account, discovery-partition and grant_tokens")
 		}
 	}
+	var warnings []string
 	if decrypt {
 		for _, k := range s.Keys {
-			if !strings.HasPrefix(k, "arn:") {
+			if a, err := awskms.ParseARN(k); err != nil || a.ResourceType != "key" {
 				warnings = append(warnings, fmt.Sprintf("-w key=%s: when decrypting, AWS KMS keys must be named by key ARN; key IDs and aliases never match (use the key ARN, or discovery=true)", k))
 			}
 		}
 	}
 	return s, warnings, nil
 }
+
+// pyError is an error with a message of the Python CLI, written as it
+// writes it (capitalized, with a full stop).
+func pyError(format string, args ...any) error {
+	return pyMessage(fmt.Sprintf(format, args...))
+}
+
+type pyMessage string
+
+func (m pyMessage) Error() string { return string(m) }
 
 // pseudoBool is the Python CLI's discovery_pseudobool.
 func pseudoBool(v string) (bool, error) {
@@ -457,7 +477,8 @@ func parseRSAKey(data []byte) (*rsa.PublicKey, *rsa.PrivateKey, error) {
 		if block == nil {
 			return nil, nil, errors.New("holds no PEM block")
 		}
-		if x509.IsEncryptedPEMBlock(block) || block.Type == "ENCRYPTED PRIVATE KEY" { //nolint:staticcheck // detection only
+		//lint:ignore SA1019 only detects an encrypted key, to refuse it with a clear error
+		if x509.IsEncryptedPEMBlock(block) || block.Type == "ENCRYPTED PRIVATE KEY" {
 			return nil, nil, withHint(errors.New("holds an encrypted private key"), "decrypt it first, e.g. openssl pkey -in key.pem -out plain.pem")
 		}
 		if strings.Contains(block.Type, "PRIVATE KEY") {

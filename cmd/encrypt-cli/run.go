@@ -32,7 +32,13 @@ const (
 var version = ""
 
 func versionString() string {
-	v, lib := version, "devel"
+	v, lib := versions()
+	return fmt.Sprintf("%s/%s go-esdk/%s", progName, v, lib)
+}
+
+// versions returns the CLI's version and the library's.
+func versions() (v, lib string) {
+	v, lib = version, "devel"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			lib = bi.Main.Version
@@ -41,7 +47,7 @@ func versionString() string {
 	if v == "" {
 		v = lib
 	}
-	return fmt.Sprintf("%s/%s go-esdk/%s", progName, v, lib)
+	return v, lib
 }
 
 // run executes one command line and returns the exit status: 0 when every

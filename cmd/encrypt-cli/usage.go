@@ -46,10 +46,15 @@ the data key):
                               an RSA key in PEM (or DER, or base64 of DER); a
                               public key only encrypts; P is pkcs1, oaep-sha1,
                               oaep-sha256, oaep-sha384 or oaep-sha512
-    -w [provider=aws-kms] key=ARN... [region=R] [profile=P]
+    -w [provider=aws-kms] key=ARN... [region=R] [profile=P] [grant_tokens=T...]
     -w [provider=aws-kms] discovery=true [discovery-account=ID...
                               discovery-partition=P] [region=R] [profile=P]
-                              AWS KMS keys (not supported yet in this build)
+                              AWS KMS keys (multi-Region key aware). On decrypt
+                              key= must be a key ARN; discovery=true uses the
+                              key each message names, limited to the accounts
+                              given. Endpoint, credentials and default region
+                              come from the AWS configuration (AWS_REGION,
+                              AWS_PROFILE, AWS_ENDPOINT_URL_KMS, ~/.aws/...)
 
 Message options:
     -c, --encryption-context K=V...
@@ -68,7 +73,8 @@ Message options:
                               require-encrypt-allow-decrypt, or
                               require-encrypt-require-decrypt (the default)
     --caching K=V...          capacity=N max_age=SECONDS [max_messages_encrypted=N]
-                              [max_bytes_encrypted=N] (not supported yet)
+                              [max_bytes_encrypted=N]: reuse data keys
+                              across the files of one run
 
 Metadata (one is required):
     -S, --suppress-metadata   write no metadata
