@@ -257,9 +257,6 @@ func (k *mrkDiscoveryKeyring) regionKeyring(ctx context.Context, region string) 
 	return kr, nil
 }
 
-func (k *mrkDiscoveryKeyring) allows(a awskms.ARN) bool {
-	return k.filter == nil || (a.Partition == k.filter.Partition && slices.Contains(k.filter.AccountIDs, a.AccountID))
-}
 
 // OnDecrypt implements materials.Keyring.
 func (k *mrkDiscoveryKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
@@ -283,7 +280,7 @@ func (k *mrkDiscoveryKeyring) OnDecrypt(ctx context.Context, m materials.Decrypt
 			return m, fmt.Errorf("%w: %v: encrypted data key %d has provider info %q", awskms.ErrMalformedProviderInfo, k, i, shortString(info))
 		}
 		inMsg = append(inMsg, info)
-		if !k.allows(a) {
+		if !k.filter.Allows(a) {
 			continue
 		}
 		region := a.Region

@@ -4,13 +4,8 @@ package main
 // endpoint, configured through the environment as a user would.
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/go-esdk/esdk/keyring/awskms/awskmstest"
@@ -66,7 +61,10 @@ func newKMSWorld(t testing.TB) *kmsWorld {
 	if err := w.west.Seed("444455556666", b); err != nil {
 		t.Fatal(err)
 	}
-	router := newRegionRouter(w.west, w.east)
+	router, err := awskmstest.NewRouter(w.west, w.east)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(router.Close)
 	w.URL = router.URL
 
@@ -128,43 +126,4 @@ func writeFile(t testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// newRegionRouter serves the KMS requests for several regions on one URL:
-// it sends each request to the server of the region in its SigV4
-// credential scope (Authorization: ... Credential=AKID/DATE/REGION/kms/...).
-// A tool configured with a single endpoint (AWS_ENDPOINT_URL_KMS) can so
-// reach every region.
-func newRegionRouter(servers ...*awskmstest.Server) *httptest.Server {
-	proxies := make(map[string]*httputil.ReverseProxy, len(servers))
-	for _, s := range servers {
-		u, err := url.Parse(s.URL)
-		if err != nil {
-			panic(err)
-		}
-		proxies[s.Region] = httputil.NewSingleHostReverseProxy(u)
-	}
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		region := sigV4Region(r.Header.Get("Authorization"))
-		p, ok := proxies[region]
-		if !ok {
-			awskmstest.WriteError(w, http.StatusBadRequest, "UnrecognizedClientException", "no test KMS server for region "+region)
-			return
-		}
-		p.ServeHTTP(w, r)
-	}))
-}
-
-// sigV4Region returns the region of a SigV4 Authorization header, or "".
-func sigV4Region(auth string) string {
-	_, cred, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	cred, _, _ = strings.Cut(cred, ",")
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
-		return ""
-	}
-	return parts[2]
 }

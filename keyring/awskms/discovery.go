@@ -67,7 +67,7 @@ func (k *DiscoveryKeyring) OnEncrypt(_ context.Context, m materials.EncryptionMa
 func (k *DiscoveryKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
 	// Spec: framework/aws-kms/aws-kms-discovery-keyring.md#ondecrypt.
 	return discoveryUnwrap(ctx, k.String(), k.src, k.grants, m, edks, func(a ARN, info string) (string, bool) {
-		if !k.filter.allows(a) || (k.region != "" && a.Region != k.region) {
+		if !k.filter.Allows(a) || (k.region != "" && a.Region != k.region) {
 			return "", false
 		}
 		return info, true
@@ -133,7 +133,7 @@ func (k *MRKDiscoveryKeyring) OnEncrypt(_ context.Context, m materials.Encryptio
 func (k *MRKDiscoveryKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
 	// Spec: framework/aws-kms/aws-kms-mrk-discovery-keyring.md#ondecrypt.
 	return discoveryUnwrap(ctx, k.String(), k.src, k.grants, m, edks, func(a ARN, info string) (string, bool) {
-		if !k.filter.allows(a) {
+		if !k.filter.Allows(a) {
 			return "", false
 		}
 		if !a.IsMRK() {

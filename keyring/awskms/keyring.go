@@ -167,8 +167,9 @@ func (f *DiscoveryFilter) clone() (*DiscoveryFilter, error) {
 	return &DiscoveryFilter{Partition: f.Partition, AccountIDs: append([]string(nil), f.AccountIDs...)}, nil
 }
 
-// allows reports whether the filter lets a key ARN through.
-func (f *DiscoveryFilter) allows(a ARN) bool {
+// Allows reports whether the filter lets a key ARN through; a nil filter
+// allows every key.
+func (f *DiscoveryFilter) Allows(a ARN) bool {
 	if f == nil {
 		return true
 	}
