@@ -1,0 +1,326 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha512"
+	"encoding/binary"
+	"io"
+	"testing"
+)
+
+// sizes are the plaintext lengths of the one-shot benchmarks.
+var sizes = []struct {
+	name string
+	n    int
+}{
+	{"1KiB", 1 << 10},
+	{"64KiB", 64 << 10},
+	{"1MiB", 1 << 20},
+	{"64MiB", 64 << 20},
+}
+
+const size64M = 64 << 20
+
+// init builds Go's lazily computed P-384 tables (thousands of allocations,
+// once per process), so that they are not charged to whichever benchmark
+// with a signed suite happens to run first.
+func init() {
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	digest := make([]byte, 48)
+	sig, err := ecdsa.SignASN1(rand.Reader, k, digest)
+	if err != nil || !ecdsa.VerifyASN1(&k.PublicKey, digest, sig) {
+		panic("P-384 warm-up failed")
+	}
+}
+
+// plaintext returns n random bytes, a prefix of one 64 MiB slice, never
+// nil (the official SDK panics on a nil plaintext).
+var bigPlaintext []byte
+
+func plaintext(n int) []byte {
+	if bigPlaintext == nil {
+		bigPlaintext = make([]byte, size64M)
+		rand.Read(bigPlaintext)
+	}
+	return bigPlaintext[:n]
+}
+
+// sdk is what the one-shot benchmarks need of each SDK.
+type sdk interface {
+	encrypt(pt []byte, ec map[string]string) ([]byte, error)
+	decrypt(ct []byte) ([]byte, map[string]string, error)
+}
+
+func benchOneShot(b *testing.B, newSDK func(testing.TB, suiteCase) sdk) {
+	b.Run("Encrypt", func(b *testing.B) {
+		for _, s := range suites {
+			b.Run(s.name, func(b *testing.B) {
+				x := newSDK(b, s)
+				for _, sz := range sizes {
+					b.Run(sz.name, func(b *testing.B) {
+						pt := plaintext(sz.n)
+						b.SetBytes(int64(sz.n))
+						b.ReportAllocs()
+						for b.Loop() {
+							if _, err := x.encrypt(pt, nil); err != nil {
+								b.Fatal(err)
+							}
+						}
+					})
+				}
+			})
+		}
+	})
+	b.Run("Decrypt", func(b *testing.B) {
+		for _, s := range suites {
+			b.Run(s.name, func(b *testing.B) {
+				x := newSDK(b, s)
+				for _, sz := range sizes {
+					b.Run(sz.name, func(b *testing.B) {
+						ct, err := x.encrypt(plaintext(sz.n), nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.SetBytes(int64(sz.n))
+						b.ReportAllocs()
+						for b.Loop() {
+							pt, _, err := x.decrypt(ct)
+							if err != nil {
+								b.Fatal(err)
+							}
+							if len(pt) != sz.n {
+								b.Fatalf("decrypted %d bytes, want %d", len(pt), sz.n)
+							}
+						}
+					})
+				}
+			})
+		}
+	})
+}
+
+// BenchmarkOurs measures our one-shot EncryptBytes and DecryptBytes with a
+// raw AES-256 keyring and 4096-byte frames.
+func BenchmarkOurs(b *testing.B) {
+	benchOneShot(b, func(tb testing.TB, s suiteCase) sdk { return newOurs(tb, s) })
+}
+
+// BenchmarkOfficial measures the official AWS Encryption SDK for Go (which
+// has only one-shot Encrypt and Decrypt) with the MPL raw AES keyring and
+// 4096-byte frames.
+func BenchmarkOfficial(b *testing.B) {
+	benchOneShot(b, func(tb testing.TB, s suiteCase) sdk { return newOfficial(tb, s) })
+}
+
+// BenchmarkOursStream measures our streaming Encryptor (written in 64 KiB
+// chunks, to io.Discard) and Decryptor (read from a bytes.Reader with
+// io.Copy to io.Discard).
+func BenchmarkOursStream(b *testing.B) {
+	ctx := context.Background()
+	stream := suites[1:] // 0478, 0578
+	b.Run("Encrypt", func(b *testing.B) {
+		for _, s := range stream {
+			b.Run(s.name, func(b *testing.B) {
+				b.Run("64MiB", func(b *testing.B) {
+					o := newOurs(b, s)
+					pt := plaintext(size64M)
+					b.SetBytes(size64M)
+					b.ReportAllocs()
+					for b.Loop() {
+						e, err := o.c.Encrypt(ctx, io.Discard, o.opts)
+						if err != nil {
+							b.Fatal(err)
+						}
+						for p := pt; len(p) > 0; p = p[64<<10:] {
+							if _, err := e.Write(p[:64<<10]); err != nil {
+								b.Fatal(err)
+							}
+						}
+						if err := e.Close(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			})
+		}
+	})
+	b.Run("Decrypt", func(b *testing.B) {
+		for _, s := range stream {
+			b.Run(s.name, func(b *testing.B) {
+				b.Run("64MiB", func(b *testing.B) {
+					o := newOurs(b, s)
+					ct, err := o.encrypt(plaintext(size64M), nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					r := bytes.NewReader(ct)
+					b.SetBytes(size64M)
+					b.ReportAllocs()
+					for b.Loop() {
+						r.Reset(ct)
+						d, err := o.c.Decrypt(ctx, r, nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						n, err := io.Copy(io.Discard, d)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if n != size64M {
+							b.Fatalf("decrypted %d bytes, want %d", n, size64M)
+						}
+					}
+				})
+			})
+		}
+	})
+}
+
+// BenchmarkBaseline measures what the machine can do with the primitives
+// alone: AES-256-GCM over 64 MiB in 4 KiB chunks (the frame size; one key,
+// a counter nonce, in place), and over one 4 KiB chunk that stays in cache;
+// SHA-384 (the signature hash of 0x0578), and ECDSA P-384 key
+// generation plus signing, and verification (the fixed cost of a signed
+// message).
+func BenchmarkBaseline(b *testing.B) {
+	const chunk = 4096
+	key := make([]byte, 32)
+	rand.Read(key)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stride := chunk + aead.Overhead()
+	nChunks := size64M / chunk
+	b.Run("AESGCM", func(b *testing.B) {
+		// buf holds the chunks one after another, each with room for its tag.
+		buf := make([]byte, nChunks*stride)
+		for i := range nChunks {
+			copy(buf[i*stride:i*stride+chunk], plaintext(size64M)[i*chunk:])
+		}
+		var nonce [12]byte
+		seal := func() {
+			for i := range nChunks {
+				binary.BigEndian.PutUint32(nonce[8:], uint32(i+1))
+				c := buf[i*stride : i*stride+chunk]
+				aead.Seal(c[:0], nonce[:], c, nil) // in place
+			}
+		}
+		b.Run("Seal", func(b *testing.B) {
+			b.Run("64MiB", func(b *testing.B) {
+				b.SetBytes(size64M)
+				b.ReportAllocs()
+				for b.Loop() {
+					seal()
+				}
+			})
+			b.Run("4KiB", func(b *testing.B) {
+				c := make([]byte, chunk, stride)
+				copy(c, plaintext(chunk))
+				b.SetBytes(chunk)
+				b.ReportAllocs()
+				for b.Loop() {
+					aead.Seal(c[:0], nonce[:], c, nil)
+				}
+			})
+		})
+		b.Run("Open", func(b *testing.B) {
+			b.Run("64MiB", func(b *testing.B) {
+				// Open in place, then (untimed) seal again, since opening in
+				// place leaves plaintext where the next iteration needs
+				// ciphertext.
+				for i := range nChunks {
+					copy(buf[i*stride:i*stride+chunk], plaintext(size64M)[i*chunk:])
+				}
+				seal()
+				b.SetBytes(size64M)
+				b.ReportAllocs()
+				for b.Loop() {
+					for i := range nChunks {
+						binary.BigEndian.PutUint32(nonce[8:], uint32(i+1))
+						c := buf[i*stride : (i+1)*stride]
+						if _, err := aead.Open(c[:0], nonce[:], c, nil); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.StopTimer()
+					seal()
+					b.StartTimer()
+				}
+			})
+			// One frame in a buffer that stays in cache: the CPU's limit,
+			// without the memory traffic of 64 MiB.
+			b.Run("4KiB", func(b *testing.B) {
+				ct := aead.Seal(nil, nonce[:], plaintext(chunk), nil)
+				out := make([]byte, chunk)
+				b.SetBytes(chunk)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := aead.Open(out[:0], nonce[:], ct, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	})
+	b.Run("SHA384", func(b *testing.B) {
+		b.Run("64MiB", func(b *testing.B) {
+			pt := plaintext(size64M)
+			var sum [48]byte
+			b.SetBytes(size64M)
+			b.ReportAllocs()
+			for b.Loop() {
+				h := sha512.New384()
+				h.Write(pt)
+				h.Sum(sum[:0])
+			}
+		})
+	})
+	b.Run("P384", func(b *testing.B) {
+		digest := make([]byte, 48)
+		rand.Read(digest)
+		b.Run("KeygenSign", func(b *testing.B) {
+			b.SetBytes(int64(len(digest)))
+			b.ReportAllocs()
+			for b.Loop() {
+				k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := ecdsa.SignASN1(rand.Reader, k, digest); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("Verify", func(b *testing.B) {
+			k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sig, err := ecdsa.SignASN1(rand.Reader, k, digest)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(digest)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if !ecdsa.VerifyASN1(&k.PublicKey, digest, sig) {
+					b.Fatal("signature does not verify")
+				}
+			}
+		})
+	})
+}

@@ -1,0 +1,205 @@
+// Command benchtable reads the output of run.sh and prints the tables of
+// BENCHMARKS.md in Markdown: the median of each benchmark's runs, the
+// ratios of ours to the official SDK and to the bare primitives, 1 KiB
+// latencies beside the P-384 costs, and the peak RSS lines.
+//
+//	go run ./cmd/benchtable results.txt
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// stats holds every run's value of each unit ("ns/op", "MB/s", "B/op",
+// "allocs/op") of one benchmark.
+type stats map[string][]float64
+
+func (s stats) median(unit string) float64 {
+	v := slices.Clone(s[unit])
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+var procSuffix = regexp.MustCompile(`-\d+$`)
+
+func main() {
+	log.SetFlags(0)
+	var in io.Reader = os.Stdin
+	if len(os.Args) > 1 {
+		f, err := os.Open(os.Args[1])
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		in = f
+	}
+	res := map[string]stats{}
+	var comments, peak []string
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "# loadavg"):
+			comments = append(comments, line)
+		case strings.HasPrefix(line, "peakrss "):
+			peak = append(peak, line)
+		case strings.HasPrefix(line, "Benchmark"):
+			f := strings.Fields(line)
+			if len(f) < 4 {
+				continue
+			}
+			name := procSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
+			if res[name] == nil {
+				res[name] = stats{}
+			}
+			for i := 2; i+1 < len(f); i += 2 {
+				v, err := strconv.ParseFloat(f[i], 64)
+				if err == nil {
+					res[name][f[i+1]] = append(res[name][f[i+1]], v)
+				}
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		log.Fatal(err)
+	}
+	get := func(name, unit string) float64 {
+		if s := res[name]; s != nil {
+			return s.median(unit)
+		}
+		return 0
+	}
+	runs := func(name string) int { return len(res[name]["ns/op"]) }
+
+	seal := get("Baseline/AESGCM/Seal/64MiB", "MB/s")
+	open := get("Baseline/AESGCM/Open/64MiB", "MB/s")
+	sha := get("Baseline/SHA384/64MiB", "MB/s")
+	aes := map[string]float64{"Encrypt": seal, "Decrypt": open}
+
+	fmt.Println("### One-shot (EncryptBytes / DecryptBytes vs the official Encrypt / Decrypt)")
+	fmt.Println()
+	fmt.Println("| op | suite | size | ours MB/s | ours allocs/op | official MB/s | official allocs/op | ours ÷ official | ours ÷ AES-GCM | ours ÷ SHA-384 |")
+	fmt.Println("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		for _, suite := range []string{"0178", "0478", "0578"} {
+			for _, size := range []string{"1KiB", "64KiB", "1MiB", "64MiB"} {
+				key := op + "/" + suite + "/" + size
+				o, a := get("Ours/"+key, "MB/s"), get("Official/"+key, "MB/s")
+				if o == 0 && a == 0 {
+					continue
+				}
+				// Small messages are dominated by fixed costs (see the
+				// latency table), so the primitive ratios start at 1 MiB.
+				toAES, toSHA := "", ""
+				if size == "1MiB" || size == "64MiB" {
+					toAES, toSHA = ratio(o, aes[op]), shaRatio(suite, o, sha)
+				}
+				fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", op, suite, size,
+					num(o), num(get("Ours/"+key, "allocs/op")), num(a), num(get("Official/"+key, "allocs/op")),
+					ratio(o, a), toAES, toSHA)
+			}
+		}
+	}
+	fmt.Println()
+	fmt.Println("### Streaming (ours only; the official Go SDK has no streaming API)")
+	fmt.Println()
+	fmt.Println("| op | suite | size | MB/s | allocs/op | B/op | ÷ one-shot | ÷ AES-GCM | ÷ SHA-384 |")
+	fmt.Println("|---|---|---|---:|---:|---:|---:|---:|---:|")
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		for _, suite := range []string{"0478", "0578"} {
+			key := op + "/" + suite + "/64MiB"
+			s := get("OursStream/"+key, "MB/s")
+			if s == 0 {
+				continue
+			}
+			fmt.Printf("| %s | %s | 64MiB | %s | %s | %s | %s | %s | %s |\n", op, suite, num(s),
+				num(get("OursStream/"+key, "allocs/op")), num(get("OursStream/"+key, "B/op")),
+				ratio(s, get("Ours/"+key, "MB/s")), ratio(s, aes[op]), shaRatio(suite, s, sha))
+		}
+	}
+	fmt.Println()
+	fmt.Println("### Baselines")
+	fmt.Println()
+	fmt.Println("| benchmark | MB/s | µs/op | allocs/op | runs |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for _, name := range []string{"Baseline/AESGCM/Seal/64MiB", "Baseline/AESGCM/Open/64MiB",
+		"Baseline/AESGCM/Seal/4KiB", "Baseline/AESGCM/Open/4KiB", "Baseline/SHA384/64MiB"} {
+		fmt.Printf("| %s | %s | %s | %s | %d |\n", name, num(get(name, "MB/s")), num(get(name, "ns/op")/1e3), num(get(name, "allocs/op")), runs(name))
+	}
+	for _, name := range []string{"Baseline/P384/KeygenSign", "Baseline/P384/Verify"} {
+		fmt.Printf("| %s | – | %s | %s | %d |\n", name, num(get(name, "ns/op")/1e3), num(get(name, "allocs/op")), runs(name))
+	}
+	fmt.Println()
+	fmt.Println("### 1 KiB latency (µs/op) beside the P-384 costs")
+	fmt.Println()
+	ks, vf := get("Baseline/P384/KeygenSign", "ns/op")/1e3, get("Baseline/P384/Verify", "ns/op")/1e3
+	fmt.Printf("P-384 keygen+sign: %s µs; verify: %s µs.\n\n", num(ks), num(vf))
+	fmt.Println("| op | suite | ours µs | official µs | ours ÷ P-384 cost | official ÷ P-384 cost |")
+	fmt.Println("|---|---|---:|---:|---:|---:|")
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		p := ks
+		if op == "Decrypt" {
+			p = vf
+		}
+		for _, suite := range []string{"0178", "0478", "0578"} {
+			key := op + "/" + suite + "/1KiB"
+			o, a := get("Ours/"+key, "ns/op")/1e3, get("Official/"+key, "ns/op")/1e3
+			fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", op, suite, num(o), num(a), ratio(o, p), ratio(a, p))
+		}
+	}
+	if len(peak) > 0 {
+		fmt.Println()
+		fmt.Println("### Peak RSS")
+		fmt.Println()
+		for _, l := range peak {
+			fmt.Println("    " + l)
+		}
+	}
+	if len(comments) > 0 {
+		fmt.Println()
+		for _, l := range comments {
+			fmt.Println("    " + l)
+		}
+	}
+}
+
+func num(v float64) string {
+	switch {
+	case v == 0:
+		return "–"
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+func ratio(a, b float64) string {
+	if a == 0 || b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func shaRatio(suite string, v, sha float64) string {
+	if suite != "0578" {
+		return ""
+	}
+	return ratio(v, sha)
+}

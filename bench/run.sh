@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Runs the benchmark table of BENCHMARKS.md: our SDK, the official AWS
+# Encryption SDK for Go and the bare primitives, in one module, plus the
+# peak RSS of a 256 MiB encrypt+decrypt.
+#
+#   ./run.sh [OUTFILE]            full table (about 6 minutes on 2 cores)
+#   ./run.sh -smoke [OUTFILE]     every benchmark once, the interop test and
+#                                 a small peak-RSS run (for CI; ~15 seconds)
+#   ./run.sh -ref REV [OUTFILE]   measure the library as of git revision REV
+#                                 (e.g. a commit before a change) instead of
+#                                 the work tree; combines with -smoke
+#   ./run.sh -table FILE          print the Markdown tables of BENCHMARKS.md
+#                                 (medians, ratios) from a FILE written above
+#
+# The raw `go test -bench` output goes to OUTFILE, or to stdout. Any tool
+# that reads the Go benchmark format (e.g. benchstat) can also summarize it.
+set -euo pipefail
+
+smoke=0
+ref=""
+table=""
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	-smoke) smoke=1; shift ;;
+	-ref) ref="${2:?-ref needs a git revision}"; shift 2 ;;
+	-table) table="${2:?-table needs a results file}"; shift 2 ;;
+	-*) echo "usage: $0 [-smoke] [-ref REV] [OUTFILE] | $0 -table FILE" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+out="${1:-/dev/stdout}"
+if [[ "$out" != /* ]]; then
+	out="$PWD/$out"
+fi
+if [[ -n "$table" && "$table" != /* ]]; then
+	table="$PWD/$table"
+fi
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Build once, so that every part of the table measures the same code even
+# if the library changes while the table runs. The build uses a copy of
+# go.mod with -mod=mod, so that a dependency the library added since
+# bench/go.mod was last tidied neither fails the run nor edits the tree.
+lib="$(cd .. && pwd)"
+libdesc="work tree of $(git -C .. rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [[ -n "$ref" ]]; then
+	lib="$tmp/esdk"
+	mkdir "$lib"
+	git -C .. archive "$ref" | tar -x -C "$lib"
+	libdesc="$(git -C .. rev-parse --short "$ref") ($ref)"
+fi
+sed "s|^replace github.com/go-esdk/esdk => .*|replace github.com/go-esdk/esdk => $lib|" go.mod >"$tmp/go.mod"
+cp go.sum "$tmp/go.sum"
+modflags=(-mod=mod "-modfile=$tmp/go.mod")
+if [[ -n "$table" ]]; then
+	go run "${modflags[@]}" ./cmd/benchtable "$table"
+	exit 0
+fi
+go test "${modflags[@]}" -c -o "$tmp/bench.test" .
+go build "${modflags[@]}" -o "$tmp/peakrss" ./cmd/peakrss
+
+# The load average is recorded beside each part: other work on the machine
+# makes the numbers worse, and this is where to see that it was there.
+loadavg() { echo "# loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+bench() {
+	loadavg
+	"$tmp/bench.test" -test.run='^$' -test.timeout=60m -test.count=1 "$@"
+}
+
+{
+	echo "# esdk benchmarks $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "# library: $libdesc"
+	echo "# official: $(go list "${modflags[@]}" -m github.com/aws/aws-encryption-sdk/releases/go/encryption-sdk)"
+	echo "# nproc: $(nproc)"
+	echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	echo "# $(go version)"
+	echo "# mode: $([[ $smoke == 1 ]] && echo smoke || echo full)"
+
+	if [[ $smoke == 1 ]]; then
+		"$tmp/bench.test" -test.count=1 -test.timeout=10m -test.run='^TestInterop$' -test.bench=. -test.benchtime=1x
+		size=32
+	else
+		# Five rounds, each running every benchmark once, rather than
+		# -count=5 (which runs each benchmark five times back to back):
+		# if other work loads the machine for a while, it then hits ours
+		# and the official SDK alike, and medians stay comparable.
+		for round in 1 2 3 4 5; do
+			echo "# round $round"
+			# Small messages: timed runs, so that 1 KiB is measured over
+			# thousands of operations.
+			bench -test.bench='^Benchmark(Ours|Official)$/.*/.*/^(1KiB|64KiB|1MiB)$' -test.benchtime=1s
+			bench -test.bench='^BenchmarkBaseline$/^P384$' -test.benchtime=1s
+			bench -test.bench='^BenchmarkBaseline$/^AESGCM$/.*/^4KiB$' -test.benchtime=1s
+			# 64 MiB messages and the throughput baselines: a fixed count.
+			bench -test.bench='^Benchmark(Ours|Official|OursStream)$/.*/.*/^64MiB$' -test.benchtime=5x
+			# (A benchmark whose name has fewer levels than the pattern is
+			# skipped, hence one pattern per depth.)
+			bench -test.bench='^BenchmarkBaseline$/^AESGCM$/.*/^64MiB$' -test.benchtime=5x
+			bench -test.bench='^BenchmarkBaseline$/^SHA384$' -test.benchtime=5x
+		done
+		size=256
+	fi
+
+	# Peak RSS of one encrypt+decrypt, each mode in a fresh process.
+	loadavg
+	for mode in ours-stream ours-oneshot official-oneshot; do
+		"$tmp/peakrss" -mode "$mode" -size "$size" -suite 0578
+	done
+} >"$out"
