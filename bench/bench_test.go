@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha512"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"testing"
 )
@@ -123,66 +124,78 @@ func BenchmarkOfficial(b *testing.B) {
 
 // BenchmarkOursStream measures our streaming Encryptor (written in 64 KiB
 // chunks, to io.Discard) and Decryptor (read from a bytes.Reader with
-// io.Copy to io.Discard).
+// io.Copy to io.Discard), with the default concurrency (GOMAXPROCS).
 func BenchmarkOursStream(b *testing.B) {
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		b.Run(op, func(b *testing.B) {
+			for _, s := range suites[1:] { // 0478, 0578
+				b.Run(s.name, func(b *testing.B) {
+					b.Run("64MiB", func(b *testing.B) { benchStream(b, op, s, 0) })
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkWorkers measures the streaming 0x0478 case with one worker
+// (sequential) and with two, to compare with the single-core AES-GCM
+// baseline.
+func BenchmarkWorkers(b *testing.B) {
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		b.Run(op, func(b *testing.B) {
+			for _, w := range []int{1, 2} {
+				b.Run(fmt.Sprintf("0478-w%d", w), func(b *testing.B) {
+					b.Run("64MiB", func(b *testing.B) { benchStream(b, op, suites[1], w) })
+				})
+			}
+		})
+	}
+}
+
+func benchStream(b *testing.B, op string, s suiteCase, workers int) {
 	ctx := context.Background()
-	stream := suites[1:] // 0478, 0578
-	b.Run("Encrypt", func(b *testing.B) {
-		for _, s := range stream {
-			b.Run(s.name, func(b *testing.B) {
-				b.Run("64MiB", func(b *testing.B) {
-					o := newOurs(b, s)
-					pt := plaintext(size64M)
-					b.SetBytes(size64M)
-					b.ReportAllocs()
-					for b.Loop() {
-						e, err := o.c.Encrypt(ctx, io.Discard, o.opts)
-						if err != nil {
-							b.Fatal(err)
-						}
-						for p := pt; len(p) > 0; p = p[64<<10:] {
-							if _, err := e.Write(p[:64<<10]); err != nil {
-								b.Fatal(err)
-							}
-						}
-						if err := e.Close(); err != nil {
-							b.Fatal(err)
-						}
-					}
-				})
-			})
+	o := newOurs(b, s)
+	o.c.Concurrency = workers
+	pt := plaintext(size64M)
+	var ct []byte
+	if op == "Decrypt" {
+		var err error
+		if ct, err = o.encrypt(pt, nil); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("Decrypt", func(b *testing.B) {
-		for _, s := range stream {
-			b.Run(s.name, func(b *testing.B) {
-				b.Run("64MiB", func(b *testing.B) {
-					o := newOurs(b, s)
-					ct, err := o.encrypt(plaintext(size64M), nil)
-					if err != nil {
-						b.Fatal(err)
-					}
-					r := bytes.NewReader(ct)
-					b.SetBytes(size64M)
-					b.ReportAllocs()
-					for b.Loop() {
-						r.Reset(ct)
-						d, err := o.c.Decrypt(ctx, r, nil)
-						if err != nil {
-							b.Fatal(err)
-						}
-						n, err := io.Copy(io.Discard, d)
-						if err != nil {
-							b.Fatal(err)
-						}
-						if n != size64M {
-							b.Fatalf("decrypted %d bytes, want %d", n, size64M)
-						}
-					}
-				})
-			})
+	}
+	r := bytes.NewReader(ct)
+	b.SetBytes(size64M)
+	b.ReportAllocs()
+	for b.Loop() {
+		if op == "Encrypt" {
+			e, err := o.c.Encrypt(ctx, io.Discard, o.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for p := pt; len(p) > 0; p = p[64<<10:] {
+				if _, err := e.Write(p[:64<<10]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := e.Close(); err != nil {
+				b.Fatal(err)
+			}
+			continue
 		}
-	})
+		r.Reset(ct)
+		d, err := o.c.Decrypt(ctx, r, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != size64M {
+			b.Fatalf("decrypted %d bytes, want %d", n, size64M)
+		}
+	}
 }
 
 // BenchmarkBaseline measures what the machine can do with the primitives

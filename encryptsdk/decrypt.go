@@ -333,7 +333,11 @@ func (d *Decryptor) readBatch() *frame.Batch {
 			break
 		}
 	}
-	b.Start(d.workers, &d.scratch)
+	workers := d.workers
+	if d.verifier != nil {
+		workers = hashingWorkers(workers)
+	}
+	b.Start(workers, &d.scratch)
 	return b
 }
 

@@ -174,6 +174,12 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	return e, nil
 }
 
+// hashingWorkers is how many goroutines seal or open frames while the
+// caller's goroutine hashes the message for its signature: one fewer than
+// the concurrency, so that the hash, the bottleneck of signed suites, keeps
+// a processor to itself.
+func hashingWorkers(workers int) int { return workers - 1 }
+
 // batchFrames is how many frames a batch holds: about 256 KiB of them but
 // at most 256, at least two per worker so that workers have something to
 // share, and a single frame when frames are large.
@@ -230,8 +236,10 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 			if err := e.dispatch(); err != nil {
 				return total - len(p), err
 			}
-			e.inflight.Wait()
-			e.inflight.Src = nil
+			if b := e.inflight; b != nil { // sealing still in progress
+				b.Wait()
+				b.Src = nil
+			}
 			p = p[k*fl:]
 			e.written += int64(k * fl)
 			continue
@@ -272,11 +280,24 @@ func (e *Encryptor) reserve(k int) error {
 	return nil
 }
 
-// dispatch starts sealing e.cur, writes the batch sealed before it (so that
-// hashing and writing overlap the sealing), and makes a free batch current.
+// dispatch seals e.cur and makes a free batch current. For signed suites
+// it only starts the sealing and hashes and writes the batch sealed before
+// (the hash is the bottleneck, so it runs beside the sealing); otherwise it
+// seals with the caller's goroutine helping and writes the batch at once.
 func (e *Encryptor) dispatch() error {
 	b := e.cur
-	b.Start(e.workers, &e.scratch)
+	if e.signer == nil {
+		if err := e.flush(); err != nil {
+			b.Src = nil
+			return err
+		}
+		b.Run(e.workers, &e.scratch)
+		b.Src = nil
+		e.inflight = b
+		e.cur, e.spare = e.spare, nil
+		return e.flush()
+	}
+	b.Start(hashingWorkers(e.workers), &e.scratch)
 	err := e.flush()
 	if err != nil {
 		// The batch may be sealing from the caller's buffer: let it finish

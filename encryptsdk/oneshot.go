@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/frame"
 )
 
 // EncryptBytes encrypts plaintext into one message and returns it.
@@ -76,17 +77,33 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 		copy(grown, dst)
 		dst = grown
 	}
+	// Two batches alternate: while one is opened, the frames of the next
+	// are located (and, for signed suites, hashed).
+	var pending *frame.Batch
 	fail := func(err error) ([]byte, *Decryptor, error) {
+		if pending != nil {
+			pending.Wait()
+		}
 		clear(dst[start:cap(dst)])
 		return dst[:start], nil, err
 	}
-	b := d.batch()
-	b.Single = d.hdr.ContentType == format.NonFramed
+	check := func(b *frame.Batch) error {
+		b.Wait()
+		for i, err := range b.Errs[:b.Len()] {
+			if err != nil {
+				return fmt.Errorf("encryptsdk: frame %d: %w", b.Frames[i].Seq, err)
+			}
+		}
+		return nil
+	}
+	single := d.hdr.ContentType == format.NonFramed
 	for {
+		b := d.batch()
 		b.Reset()
+		b.Single = single
 		for i := 0; i < b.Cap(); i++ {
 			var f format.Frame
-			if b.Single {
+			if single {
 				f, err = d.mr.ReadNonFramed(nil)
 			} else {
 				f, err = d.mr.ReadFrame(nil)
@@ -102,14 +119,24 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 				break
 			}
 		}
-		b.Start(d.workers, &d.scratch)
-		b.Wait()
-		for i, err := range b.Errs[:b.Len()] {
-			if err != nil {
-				return fail(fmt.Errorf("encryptsdk: frame %d: %w", b.Frames[i].Seq, err))
+		if d.verifier != nil {
+			b.Start(hashingWorkers(d.workers), &d.scratch)
+		} else {
+			b.Run(d.workers, &d.scratch)
+		}
+		prev := pending
+		pending = b // so that fail waits for it
+		if prev != nil {
+			if err := check(prev); err != nil {
+				return fail(err)
 			}
+			d.free = append(d.free, prev)
 		}
 		if b.Frames[b.Len()-1].Final {
+			if err := check(b); err != nil {
+				return fail(err)
+			}
+			pending = nil
 			if err := d.finish(); err != nil {
 				return fail(err)
 			}

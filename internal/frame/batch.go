@@ -111,12 +111,14 @@ func (b *Batch) run(s *Scratch, lo, hi int) {
 // goroutines costs more than it saves.
 const minParallelBytes = 32 << 10
 
-// Start begins sealing or opening the batch with up to workers goroutines
-// of a shared pool; with workers <= 1, or a small batch, the work is done
-// before Start returns. Call Wait before using the results.
+// Start begins sealing or opening the batch with workers goroutines of a
+// shared pool, and returns at once so that the caller can do other work
+// (hashing, writing) meanwhile. With workers < 1, or a batch too small to
+// be worth handing over, the work is done before Start returns. Call Wait
+// before using the results.
 func (b *Batch) Start(workers int, s *Scratch) {
 	n := b.Len()
-	if workers <= 1 || n < 2 || n*int(b.c.frameLen) < minParallelBytes {
+	if workers < 1 || b.small() {
 		b.run(s, 0, n)
 		return
 	}
@@ -125,6 +127,30 @@ func (b *Batch) Start(workers int, s *Scratch) {
 	for w := range workers {
 		pool.submit(job{b: b, lo: n * w / workers, hi: n * (w + 1) / workers})
 	}
+}
+
+// Run seals or opens the batch with up to workers goroutines, the caller's
+// among them, and returns when it is done. With workers <= 1 it is
+// sequential.
+func (b *Batch) Run(workers int, s *Scratch) {
+	n := b.Len()
+	if workers <= 1 || b.small() {
+		b.run(s, 0, n)
+		return
+	}
+	workers = min(workers, n)
+	b.wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		pool.submit(job{b: b, lo: n * w / workers, hi: n * (w + 1) / workers})
+	}
+	b.run(s, 0, n/workers)
+	b.wg.Wait()
+}
+
+// small reports whether the batch is too small for other goroutines to
+// help.
+func (b *Batch) small() bool {
+	return b.Len() < 2 || b.Len()*int(b.c.frameLen) < minParallelBytes
 }
 
 // Wait waits for a started batch to finish.

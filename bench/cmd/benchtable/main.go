@@ -130,6 +130,16 @@ func main() {
 				num(get("OursStream/"+key, "allocs/op")), num(get("OursStream/"+key, "B/op")),
 				ratio(s, get("Ours/"+key, "MB/s")), ratio(s, aes[op]), shaRatio(suite, s, sha))
 		}
+		for _, w := range []string{"1", "2"} {
+			key := op + "/0478-w" + w + "/64MiB"
+			s := get("Workers/"+key, "MB/s")
+			if s == 0 {
+				continue
+			}
+			fmt.Printf("| %s | 0478, %s worker(s) | 64MiB | %s | %s | %s | %s | %s |  |\n", op, w, num(s),
+				num(get("Workers/"+key, "allocs/op")), num(get("Workers/"+key, "B/op")),
+				ratio(s, get("Ours/"+op+"/0478/64MiB", "MB/s")), ratio(s, aes[op]))
+		}
 	}
 	fmt.Println()
 	fmt.Println("### Baselines")
