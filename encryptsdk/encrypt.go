@@ -187,7 +187,7 @@ func batchFrames(frameLen, workers int) int {
 	if frameLen > 1<<20 {
 		return 1
 	}
-	return max(min((256<<10)/frameLen, 256), 2*workers, 1)
+	return max(min((1<<20)/frameLen, 256), 2*workers, 1)
 }
 
 // Header returns the message header (the encryption context stored in it
@@ -224,16 +224,19 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 	fl := e.frameLen
 	for len(p) > 0 {
 		b := e.cur
-		if e.partial == 0 && b.N == 0 && len(p) >= fl {
-			// Seal whole frames straight from p; wait for them before
-			// returning, since p is not ours to keep.
+		if e.partial == 0 && b.N == 0 && len(p) >= fl && (e.workers <= 1 || len(p) >= 2*b.MaxFrames()*fl) {
+			// Seal whole frames straight from p, saving a copy; Write must
+			// then wait for them, since p is not ours to keep. That suits
+			// a sequential stream and large writes; smaller writes to a
+			// parallel stream are copied instead, so that Write returns
+			// while the frames are sealed.
 			k := min(len(p)/fl, b.MaxFrames())
 			if err := e.reserve(k); err != nil {
 				return total - len(p), err
 			}
 			b.Grow(k * b.SlotLen)
 			b.N, b.Src = k, p[:k*fl]
-			if err := e.dispatch(); err != nil {
+			if err := e.dispatch(true); err != nil {
 				return total - len(p), err
 			}
 			if b := e.inflight; b != nil { // sealing still in progress
@@ -258,7 +261,7 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 			e.partial = 0
 			b.N++
 			if b.N == b.MaxFrames() {
-				if err := e.dispatch(); err != nil {
+				if err := e.dispatch(false); err != nil {
 					return total - len(p), err
 				}
 			}
@@ -280,13 +283,15 @@ func (e *Encryptor) reserve(k int) error {
 	return nil
 }
 
-// dispatch seals e.cur and makes a free batch current. For signed suites
-// it only starts the sealing and hashes and writes the batch sealed before
-// (the hash is the bottleneck, so it runs beside the sealing); otherwise it
-// seals with the caller's goroutine helping and writes the batch at once.
-func (e *Encryptor) dispatch() error {
+// dispatch seals e.cur and makes a free batch current. It writes the batch
+// sealed before while this one is sealed by the worker pool: for signed
+// suites the hash, the bottleneck, keeps the caller's processor, and
+// unsigned batches copied from small writes are sealed while the caller
+// goes on copying. An unsigned batch sealed straight from the caller's
+// buffer (sync) is sealed with the caller's goroutine helping.
+func (e *Encryptor) dispatch(sync bool) error {
 	b := e.cur
-	if e.signer == nil {
+	if e.signer == nil && sync {
 		if err := e.flush(); err != nil {
 			b.Src = nil
 			return err
@@ -297,7 +302,11 @@ func (e *Encryptor) dispatch() error {
 		e.cur, e.spare = e.spare, nil
 		return e.flush()
 	}
-	b.Start(hashingWorkers(e.workers), &e.scratch)
+	workers := e.workers
+	if e.signer != nil {
+		workers = hashingWorkers(workers)
+	}
+	b.Start(workers, &e.scratch)
 	err := e.flush()
 	if err != nil {
 		// The batch may be sealing from the caller's buffer: let it finish
@@ -380,7 +389,7 @@ func (e *Encryptor) closeBody() error {
 		clear(b.Slab[start : start+e.partial])
 	}
 	if b.N > 0 {
-		if err := e.dispatch(); err != nil {
+		if err := e.dispatch(false); err != nil {
 			return err
 		}
 	}
