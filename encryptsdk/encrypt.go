@@ -187,7 +187,7 @@ func batchFrames(frameLen, workers int) int {
 	if frameLen > 1<<20 {
 		return 1
 	}
-	return max(min((1<<20)/frameLen, 256), 2*workers, 1)
+	return max(min((256<<10)/frameLen, 256), 2*workers, 1)
 }
 
 // Header returns the message header (the encryption context stored in it
