@@ -19,7 +19,6 @@ func goCmd(t *testing.T) string {
 	return p
 }
 
-
 // listImports returns, for every package of the module, its direct
 // (non-test) imports, and the module path.
 func listImports(t *testing.T) (module string, imports map[string][]string) {
