@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
@@ -42,6 +44,7 @@ type Decryptor struct {
 	cipher   *frame.Cipher
 	scratch  frame.Scratch
 	verifier hash.Hash
+	hashes   *hashFeed // the hashing goroutine of a streaming signed message
 	pub      *ecdsa.PublicKey
 	buffer   bool
 	workers  int
@@ -63,7 +66,44 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 	if opts == nil {
 		opts = &DecryptOptions{}
 	}
-	return c.decrypt(ctx, format.NewReader(src, c.limits(opts)), opts)
+	d, err := c.decrypt(ctx, format.NewReader(src, c.limits(opts)), opts)
+	if err != nil {
+		return nil, err
+	}
+	if d.verifier != nil {
+		d.startHasher()
+	}
+	return d, nil
+}
+
+// hashFeed hands batches of frames, in order, to a Decryptor's hashing
+// goroutine.
+type hashFeed struct {
+	q    chan *frame.Batch
+	once sync.Once
+}
+
+func (f *hashFeed) close() { f.once.Do(func() { close(f.q) }) }
+
+// startHasher moves the signature hash off the reading goroutine: a
+// goroutine hashes each batch of frames as read and then starts opening
+// it, so that reading, hashing and opening overlap. The goroutine ends
+// after the final frame, or when the Decryptor is dropped unfinished.
+func (d *Decryptor) startHasher() {
+	f := &hashFeed{q: make(chan *frame.Batch, 2)}
+	d.hashes = f
+	h, workers := d.verifier, hashingWorkers(d.workers)
+	go func(q <-chan *frame.Batch) {
+		var s frame.Scratch
+		for b := range q {
+			for i := range b.Frames {
+				h.Write(b.Frames[i].Raw)
+			}
+			b.Start(workers, &s)
+			b.Ready <- struct{}{}
+		}
+	}(f.q)
+	runtime.AddCleanup(d, (*hashFeed).close, f)
 }
 
 func (c *Client) limits(opts *DecryptOptions) format.Limits {
@@ -140,7 +180,6 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 		d.verifier.Write(raw)
 		d.verifier.Write(auth.IV)
 		d.verifier.Write(auth.Tag)
-		mr.SetHash(d.verifier)
 	}
 	return d, nil
 }
@@ -292,13 +331,16 @@ func (d *Decryptor) next() error {
 			d.pending = d.readBatch()
 		}
 		b := d.pending
-		b.Wait()
 		d.pending = nil
 		if last := b.Len() - 1; b.ReadErr == nil && (last < 0 || !b.Frames[last].Final) && d.frameBuffered() {
-			// Read and start opening the following frames while the caller
-			// consumes these (only when that does not wait for input).
+			// Read the following frames while these are hashed and opened
+			// and then consumed (only when that does not wait for input).
 			d.pending = d.readBatch()
 		}
+		if d.hashes != nil {
+			<-b.Ready
+		}
+		b.Wait()
 		d.rel, d.relNext = b, 0
 	}
 }
@@ -333,6 +375,16 @@ func (d *Decryptor) readBatch() *frame.Batch {
 			break
 		}
 	}
+	if d.hashes != nil {
+		if b.Ready == nil {
+			b.Ready = make(chan struct{}, 1)
+		}
+		d.hashes.q <- b
+		if n := b.Len(); b.ReadErr != nil || n > 0 && b.Frames[n-1].Final {
+			d.hashes.close()
+		}
+		return b
+	}
 	workers := d.workers
 	if d.verifier != nil {
 		workers = hashingWorkers(workers)
@@ -355,11 +407,12 @@ func (d *Decryptor) batch() *frame.Batch {
 	return d.cipher.NewOpenBatch(frames)
 }
 
-// frameBuffered reports whether a whole frame is read ahead, so that
-// reading it will not wait for input (and delay releasing earlier frames).
+// frameBuffered reports whether a whole frame can be read without waiting
+// for input (which would delay releasing earlier frames): it is read ahead
+// already, or the source is in memory or a regular file.
 func (d *Decryptor) frameBuffered() bool {
-	return d.hdr.ContentType == format.Framed &&
-		d.mr.Buffered() >= format.RegularFrameHeaderLen+int(d.hdr.FrameLength)+algorithms.TagLen
+	return d.hdr.ContentType == format.Framed && (d.mr.Local() ||
+		d.mr.Buffered() >= format.RegularFrameHeaderLen+int(d.hdr.FrameLength)+algorithms.TagLen)
 }
 
 // finish verifies the signature and the end of input.

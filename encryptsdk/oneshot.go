@@ -70,6 +70,9 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	if err != nil {
 		return dst, nil, err
 	}
+	if d.verifier != nil {
+		d.mr.SetHash(d.verifier) // the reader hashes each frame it locates
+	}
 	start := len(dst)
 	// The plaintext is shorter than the body that follows the header.
 	if need := len(message) - int(d.mr.Offset()); cap(dst)-len(dst) < need {

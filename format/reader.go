@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/go-esdk/esdk/algorithms"
@@ -56,6 +58,7 @@ type Reader struct {
 
 	// src, when mem is set, is the whole input held in memory (NewBytesReader):
 	// reads return slices of it instead of copying.
+	local   bool // reading never waits on another party
 	src     []byte
 	mem     bool
 	ownsSrc bool // src is a private copy
@@ -68,7 +71,7 @@ func NewBytesReader(b []byte, lim Limits) *Reader {
 	if lim.MaxHeaderSize <= 0 {
 		lim.MaxHeaderSize = DefaultMaxHeaderSize
 	}
-	return &Reader{src: b, mem: true, lim: lim, nextSeq: 1}
+	return &Reader{src: b, mem: true, local: true, lim: lim, nextSeq: 1}
 }
 
 // NewReader returns a Reader over r.
@@ -76,11 +79,19 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 	if lim.MaxHeaderSize <= 0 {
 		lim.MaxHeaderSize = DefaultMaxHeaderSize
 	}
+	local := false
+	switch src := r.(type) {
+	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
+		local = true
+	case *os.File:
+		fi, err := src.Stat()
+		local = err == nil && fi.Mode().IsRegular()
+	}
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < 256<<10 {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	return &Reader{r: br, lim: lim, nextSeq: 1}
+	return &Reader{r: br, lim: lim, nextSeq: 1, local: local}
 }
 
 // SetHash makes the reader write every byte it consumes, from the start of
@@ -88,6 +99,11 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 // Bytes already consumed are not replayed; call it right after ReadHeader
 // with the header bytes written to h by the caller.
 func (r *Reader) SetHash(h hash.Hash) { r.hash = h }
+
+// Local reports whether reading never waits on another party: the input
+// is in memory (a bytes.Reader, bytes.Buffer or strings.Reader, or
+// NewBytesReader) or a regular file.
+func (r *Reader) Local() bool { return r.local }
 
 // Buffered is the number of input bytes read ahead and not yet consumed;
 // a reader can use it to take more frames without blocking.

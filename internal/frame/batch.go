@@ -33,6 +33,9 @@ type Batch struct {
 	Bufs [][]byte
 	// ReadErr is an error met while reading the frame after the last one.
 	ReadErr error
+	// Ready, when not nil, is signalled by whoever starts an open batch
+	// on the reader's behalf (the decryptor's hashing goroutine).
+	Ready chan struct{}
 
 	max  int // slab size limit of a seal batch
 	open bool
