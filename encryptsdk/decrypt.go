@@ -385,11 +385,9 @@ func (d *Decryptor) readBatch() *frame.Batch {
 		}
 		return b
 	}
-	workers := d.workers
-	if d.verifier != nil {
-		workers = hashingWorkers(workers)
-	}
-	b.Start(workers, &d.scratch)
+	// Unsigned: nothing else to do on this goroutine but wait, so every
+	// worker opens. (Signed messages always have a hashing goroutine.)
+	b.Start(d.workers, &d.scratch)
 	return b
 }
 
