@@ -51,8 +51,10 @@ type Decryptor struct {
 
 	rel     *frame.Batch   // frames being released
 	relNext int            // index in rel of the next frame to release
-	pending *frame.Batch   // frames read and being opened
-	free    []*frame.Batch // batches not in use (two in all)
+	pending []*frame.Batch // frames read and being opened, oldest first
+	free    []*frame.Batch // batches not in use
+	batches int            // batches in existence
+	depth   int            // the most batches there may be
 	out     []byte         // verified plaintext not yet returned
 	all     []byte         // BufferUntilVerified: everything so far
 	done    bool           // the whole message has been verified
@@ -90,16 +92,15 @@ func (f *hashFeed) close() { f.once.Do(func() { close(f.q) }) }
 // it, so that reading, hashing and opening overlap. The goroutine ends
 // after the final frame, or when the Decryptor is dropped unfinished.
 func (d *Decryptor) startHasher() {
-	f := &hashFeed{q: make(chan *frame.Batch, 2)}
+	f := &hashFeed{q: make(chan *frame.Batch, d.depth)}
 	d.hashes = f
-	h, workers := d.verifier, hashingWorkers(d.workers)
+	h, helpers := d.verifier, helpers(d.workers)
 	go func(q <-chan *frame.Batch) {
-		var s frame.Scratch
 		for b := range q {
 			for i := range b.Frames {
 				h.Write(b.Frames[i].Raw)
 			}
-			b.Start(workers, &s)
+			b.Start(helpers)
 			b.Ready <- struct{}{}
 		}
 	}(f.q)
@@ -174,6 +175,13 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 		buffer:  opts.BufferUntilVerified,
 		workers: c.workers(),
 	}
+	d.depth = 1
+	if hdr.ContentType == format.Framed {
+		d.depth = pipelineDepth(batchFrames(int(hdr.FrameLength), d.workers)*int(hdr.FrameLength), d.workers)
+	}
+	// A sequential stream still reads one batch ahead while the one before
+	// is consumed.
+	d.depth++
 
 	if suite.Signed() {
 		d.verifier = suite.SignatureHash()
@@ -327,20 +335,25 @@ func (d *Decryptor) next() error {
 		if d.done {
 			return io.EOF
 		}
-		if d.pending == nil {
-			d.pending = d.readBatch()
+		if len(d.pending) == 0 {
+			d.pending = append(d.pending, d.readBatch())
 		}
-		b := d.pending
-		d.pending = nil
-		if last := b.Len() - 1; b.ReadErr == nil && (last < 0 || !b.Frames[last].Final) && d.frameBuffered() {
-			// Read the following frames while these are hashed and opened
-			// and then consumed (only when that does not wait for input).
-			d.pending = d.readBatch()
+		// Read the following frames while these are hashed and opened and
+		// then consumed (only when that does not wait for input).
+		for len(d.free) > 0 || d.batches < d.depth {
+			last := d.pending[len(d.pending)-1]
+			n := last.Len()
+			if last.ReadErr != nil || n > 0 && last.Frames[n-1].Final || !d.frameBuffered() {
+				break
+			}
+			d.pending = append(d.pending, d.readBatch())
 		}
+		b := d.pending[0]
+		d.pending = append(d.pending[:0], d.pending[1:]...)
 		if d.hashes != nil {
 			<-b.Ready
 		}
-		b.Wait()
+		b.Wait(&d.scratch)
 		d.rel, d.relNext = b, 0
 	}
 }
@@ -385,19 +398,19 @@ func (d *Decryptor) readBatch() *frame.Batch {
 		}
 		return b
 	}
-	// Unsigned: nothing else to do on this goroutine but wait, so every
-	// worker opens. (Signed messages always have a hashing goroutine.)
-	b.Start(d.workers, &d.scratch)
+	b.Start(helpers(d.workers))
 	return b
 }
 
-// batch takes a free batch, making one (two at most exist) if none is free.
+// batch takes a free batch, making one if none is free (callers keep to
+// d.depth).
 func (d *Decryptor) batch() *frame.Batch {
 	if n := len(d.free); n > 0 {
 		b := d.free[n-1]
 		d.free = d.free[:n-1]
 		return b
 	}
+	d.batches++
 	frames := 1
 	if d.hdr.ContentType == format.Framed {
 		frames = batchFrames(int(d.hdr.FrameLength), d.workers)

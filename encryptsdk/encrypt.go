@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
@@ -27,13 +28,18 @@ type Encryptor struct {
 	scratch   frame.Scratch
 	suite     *algorithms.Suite
 	signer    hash.Hash
+	hashes    *hashFeed // the hashing goroutine of a parallel signed stream
 	signKey   *ecdsa.PrivateKey
 	workers   int
 
 	frameLen  int
-	cur       *frame.Batch // frames being filled
-	inflight  *frame.Batch // frames being sealed, written at the next flush
-	spare     *frame.Batch
+	cur       *frame.Batch   // frames being filled
+	inflight  []*frame.Batch // started batches, oldest first, written in order
+	free      []*frame.Batch
+	batches   int    // batches in existence: cur, in flight and free
+	depth     int    // the most batches there may be
+	batchLen  int    // frames per batch
+	directMin int    // writes at least this long are sealed straight from the caller's buffer
 	partial   int    // plaintext bytes in slot cur.N, which is not full yet
 	nextSeq   uint32 // sequence number of the next frame
 	nonFramed bool
@@ -165,8 +171,17 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	if e.nonFramed {
 		e.body = make([]byte, format.NonFramedHeaderLen)
 	} else {
-		frames := batchFrames(e.frameLen, e.workers)
-		e.cur, e.spare = fc.NewSealBatch(frames), fc.NewSealBatch(frames)
+		e.batchLen = batchFrames(e.frameLen, e.workers)
+		e.depth = pipelineDepth(e.batchLen*e.frameLen, e.workers)
+		// Whole frames are sealed straight from the caller's buffer,
+		// saving a copy, except that a parallel signed stream copies all
+		// but very large writes, so that Write returns to hash while the
+		// pool seals.
+		e.directMin = e.frameLen
+		if e.signer != nil && e.workers > 1 {
+			e.directMin = e.depth * e.batchLen * e.frameLen
+		}
+		e.cur = e.take()
 	}
 	if _, err := dst.Write(raw); err != nil {
 		return nil, err
@@ -174,11 +189,11 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	return e, nil
 }
 
-// hashingWorkers is how many goroutines seal or open frames while the
-// caller's goroutine hashes the message for its signature: one fewer than
-// the concurrency, so that the hash, the bottleneck of signed suites, keeps
-// a processor to itself.
-func hashingWorkers(workers int) int { return workers - 1 }
+// helpers is how many goroutines of the shared pool help with each batch
+// of a stream with the given concurrency: the stream's own goroutine
+// makes up the number, doing its share when it waits for a batch (and, for
+// signed suites, hashing the message meanwhile).
+func helpers(workers int) int { return workers - 1 }
 
 // batchFrames is how many frames a batch holds: about 256 KiB of them but
 // at most 256, at least two per worker so that workers have something to
@@ -188,6 +203,17 @@ func batchFrames(frameLen, workers int) int {
 		return 1
 	}
 	return max(min((256<<10)/frameLen, 256), 2*workers, 1)
+}
+
+// pipelineDepth is how many batches a stream keeps: one when sequential;
+// else enough that the pool always has a batch to work on while the
+// stream's goroutine fills, hashes or writes another (up to four, holding
+// about a megabyte).
+func pipelineDepth(batchBytes, workers int) int {
+	if workers <= 1 {
+		return 1
+	}
+	return max(2, min(4, (1<<20)/max(1, batchBytes)))
 }
 
 // Header returns the message header (the encryption context stored in it
@@ -202,7 +228,7 @@ func (e *Encryptor) MessageLength(plaintextLen int64) int64 {
 }
 
 // Write encrypts p. Full frames are sealed (by several goroutines for
-// large writes) and written as they fill; Write does not keep p.
+// large writes) and written as batches of them fill; Write does not keep p.
 func (e *Encryptor) Write(p []byte) (int, error) {
 	if e.err != nil {
 		return 0, e.err
@@ -220,31 +246,46 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 		e.written += int64(len(p))
 		return len(p), nil
 	}
+	n, err := e.write(p)
+	// Batches sealed straight from p must be done before Write returns.
+	for _, b := range e.inflight {
+		if b.Src == nil {
+			continue
+		}
+		if e.hashes != nil {
+			// The hashing goroutine waits for the batches: write them all.
+			for len(e.inflight) > 0 {
+				if ferr := e.flush(); err == nil {
+					err = ferr
+				}
+			}
+			break
+		}
+		b.Wait(&e.scratch)
+		b.Src = nil
+	}
+	return n, err
+}
+
+func (e *Encryptor) write(p []byte) (int, error) {
 	total := len(p)
 	fl := e.frameLen
 	for len(p) > 0 {
 		b := e.cur
-		if e.partial == 0 && b.N == 0 && len(p) >= fl && (e.workers <= 1 || len(p) >= 2*b.MaxFrames()*fl) {
-			// Seal whole frames straight from p, saving a copy; Write must
-			// then wait for them, since p is not ours to keep. That suits
-			// a sequential stream and large writes; smaller writes to a
-			// parallel stream are copied instead, so that Write returns
-			// while the frames are sealed.
+		if e.partial == 0 && b.N == 0 && len(p) >= e.directMin {
+			// Seal whole frames straight from p; Write then waits for
+			// them, since p is not ours to keep.
 			k := min(len(p)/fl, b.MaxFrames())
 			if err := e.reserve(k); err != nil {
 				return total - len(p), err
 			}
 			b.Grow(k * b.SlotLen)
 			b.N, b.Src = k, p[:k*fl]
-			if err := e.dispatch(true); err != nil {
-				return total - len(p), err
-			}
-			if b := e.inflight; b != nil { // sealing still in progress
-				b.Wait()
-				b.Src = nil
-			}
 			p = p[k*fl:]
 			e.written += int64(k * fl)
+			if err := e.dispatch(); err != nil {
+				return total - len(p), err
+			}
 			continue
 		}
 		start := b.N*b.SlotLen + format.RegularFrameHeaderLen + e.partial
@@ -261,13 +302,55 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 			e.partial = 0
 			b.N++
 			if b.N == b.MaxFrames() {
-				if err := e.dispatch(false); err != nil {
+				if err := e.dispatch(); err != nil {
 					return total - len(p), err
 				}
 			}
 		}
 	}
 	return total, nil
+}
+
+// appendFrames seals plaintext, a whole number of frames, as regular frames
+// straight into dst, which has room for them, and returns dst extended by
+// them: the body of a one-shot message, sealed without a copy. A signed
+// message's frames are sealed a few batches ahead of the caller's
+// goroutine, which hashes them in order.
+func (e *Encryptor) appendFrames(dst, plaintext []byte) ([]byte, error) {
+	fl := e.frameLen
+	n := len(plaintext) / fl
+	slot := e.cur.SlotLen
+	if e.partial != 0 || e.cur.N != 0 || len(e.inflight) != 0 {
+		panic("encryptsdk: appendFrames on a used Encryptor")
+	}
+	if err := e.reserve(n); err != nil {
+		return dst, err
+	}
+	first := e.cur.FirstSeq
+	per := n // unsigned: one batch, shared out in chunks
+	if e.signer != nil {
+		per = e.batchLen
+	}
+	start := len(dst)
+	dst = dst[:start+n*slot]
+	var window []*frame.Batch
+	for i := 0; i < n || len(window) > 0; {
+		for i < n && len(window) < e.depth {
+			k := min(per, n-i)
+			b := e.cipher.NewSealBatchAt(dst[start+i*slot:start+(i+k)*slot], plaintext[i*fl:(i+k)*fl], first+uint32(i))
+			b.Start(helpers(e.workers))
+			window = append(window, b)
+			i += k
+		}
+		b := window[0]
+		window = window[1:]
+		b.Wait(&e.scratch)
+		if e.signer != nil {
+			e.signer.Write(b.Sealed())
+		}
+	}
+	e.written += int64(n * fl)
+	return dst, nil
 }
 
 // reserve assigns sequence numbers to k more regular frames of e.cur.
@@ -283,58 +366,94 @@ func (e *Encryptor) reserve(k int) error {
 	return nil
 }
 
-// dispatch seals e.cur and makes a free batch current. It writes the batch
-// sealed before while this one is sealed by the worker pool: for signed
-// suites the hash, the bottleneck, keeps the caller's processor, and
-// unsigned batches copied from small writes are sealed while the caller
-// goes on copying. An unsigned batch sealed straight from the caller's
-// buffer (sync) is sealed with the caller's goroutine helping.
-func (e *Encryptor) dispatch(sync bool) error {
+// dispatch starts sealing e.cur and makes a free batch current, writing
+// the oldest batch in flight first if all are in use. While the pool
+// seals, the caller goes on copying plaintext or, for signed suites,
+// hashing what is written.
+func (e *Encryptor) dispatch() error {
 	b := e.cur
-	if e.signer == nil && sync {
+	b.Start(helpers(e.workers))
+	if e.signer != nil && e.workers > 1 {
+		if e.hashes == nil {
+			e.startHasher()
+		}
+		if b.Ready == nil {
+			b.Ready = make(chan struct{}, 1)
+		}
+		e.hashes.q <- b
+	}
+	e.inflight = append(e.inflight, b)
+	e.cur = nil
+	if len(e.free) == 0 && e.batches == e.depth {
 		if err := e.flush(); err != nil {
-			b.Src = nil
 			return err
 		}
-		b.Run(e.workers, &e.scratch)
-		b.Src = nil
-		e.inflight = b
-		e.cur, e.spare = e.spare, nil
-		return e.flush()
 	}
-	workers := e.workers
-	if e.signer != nil {
-		workers = hashingWorkers(workers)
-	}
-	b.Start(workers, &e.scratch)
-	err := e.flush()
-	if err != nil {
-		// The batch may be sealing from the caller's buffer: let it finish
-		// before Write returns.
-		b.Wait()
-		b.Src = nil
-	}
-	e.inflight = b
-	e.cur, e.spare = e.spare, nil
-	return err
+	e.cur = e.take()
+	return nil
 }
 
-// flush writes the batch in flight, if any, and frees it.
+// startHasher moves the signature hash of a parallel stream off the
+// caller's goroutine: a goroutine waits for each batch to be sealed and
+// hashes it, so that copying, sealing and hashing overlap. It ends when
+// the Encryptor is closed, or dropped unfinished.
+func (e *Encryptor) startHasher() {
+	f := &hashFeed{q: make(chan *frame.Batch, e.depth)}
+	e.hashes = f
+	h := e.signer
+	go func(q <-chan *frame.Batch) {
+		var s frame.Scratch
+		for b := range q {
+			b.Wait(&s)
+			h.Write(b.Sealed())
+			b.Ready <- struct{}{}
+		}
+	}(f.q)
+	runtime.AddCleanup(e, (*hashFeed).close, f)
+}
+
+// take returns a free batch, making one if fewer than depth exist.
+func (e *Encryptor) take() *frame.Batch {
+	if n := len(e.free); n > 0 {
+		b := e.free[n-1]
+		e.free = e.free[:n-1]
+		return b
+	}
+	e.batches++
+	return e.cipher.NewSealBatch(e.batchLen)
+}
+
+// flush finishes the oldest batch in flight (the caller's goroutine
+// sealing what no helper has taken), writes it and frees it.
 func (e *Encryptor) flush() error {
-	b := e.inflight
-	if b == nil {
-		return nil
+	b := e.inflight[0]
+	e.inflight = append(e.inflight[:0], e.inflight[1:]...)
+	var err error
+	if e.hashes != nil {
+		<-b.Ready // sealed and hashed
+		err = e.emit(b.Sealed())
+	} else {
+		b.Wait(&e.scratch)
+		err = e.put(b.Sealed())
 	}
-	b.Wait()
-	err := e.put(b.Sealed())
+	b.Src = nil
 	b.Reset()
-	e.inflight, e.spare = nil, b
+	e.free = append(e.free, b)
 	return err
 }
 
+// put hashes b, for signed suites, and writes it.
 func (e *Encryptor) put(b []byte) error {
 	if e.signer != nil {
 		e.signer.Write(b)
+	}
+	return e.emit(b)
+}
+
+// emit writes b to the destination, unless an earlier write failed.
+func (e *Encryptor) emit(b []byte) error {
+	if e.err != nil {
+		return e.err
 	}
 	if _, err := e.w.Write(b); err != nil {
 		e.err = err
@@ -357,6 +476,9 @@ func (e *Encryptor) Close() error {
 		return e.err
 	}
 	err := e.closeBody()
+	if e.hashes != nil {
+		e.hashes.close()
+	}
 	if err == nil && e.signer != nil {
 		var sig []byte
 		if sig, err = e.suite.Sign(e.signKey, e.signer.Sum(nil)); err == nil {
@@ -389,12 +511,14 @@ func (e *Encryptor) closeBody() error {
 		clear(b.Slab[start : start+e.partial])
 	}
 	if b.N > 0 {
-		if err := e.dispatch(false); err != nil {
+		if err := e.dispatch(); err != nil {
 			return err
 		}
 	}
-	if err := e.flush(); err != nil {
-		return err
+	for len(e.inflight) > 0 {
+		if err := e.flush(); err != nil {
+			return err
+		}
 	}
 	seq := e.nextSeq
 	out := e.cipher.SealFrame(&e.scratch, final, seq, true, final[format.FinalFrameHeaderLen:format.FinalFrameHeaderLen+e.partial])

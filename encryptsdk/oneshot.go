@@ -35,7 +35,15 @@ func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts 
 		copy(grown, out.b)
 		out.b = grown
 	}
-	if _, err := e.Write(plaintext); err != nil {
+	rest := plaintext
+	if !e.nonFramed {
+		whole := len(plaintext) / e.frameLen * e.frameLen
+		if out.b, err = e.appendFrames(out.b, plaintext[:whole]); err != nil {
+			return dst, err
+		}
+		rest = plaintext[whole:]
+	}
+	if _, err := e.Write(rest); err != nil {
 		return dst, err
 	}
 	if err := e.Close(); err != nil {
@@ -80,71 +88,55 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 		copy(grown, dst)
 		dst = grown
 	}
-	// Two batches alternate: while one is opened, the frames of the next
-	// are located (and, for signed suites, hashed).
-	var pending *frame.Batch
+	// A window of batches: while the oldest are opened, the frames of the
+	// next are located (and, for signed suites, hashed).
+	var window []*frame.Batch
 	fail := func(err error) ([]byte, *Decryptor, error) {
-		if pending != nil {
-			pending.Wait()
+		for _, b := range window {
+			b.Wait(&d.scratch)
 		}
 		clear(dst[start:cap(dst)])
 		return dst[:start], nil, err
 	}
-	check := func(b *frame.Batch) error {
-		b.Wait()
+	single := d.hdr.ContentType == format.NonFramed
+	for final := false; !final || len(window) > 0; {
+		if !final && (len(d.free) > 0 || d.batches < d.depth) {
+			b := d.batch()
+			b.Reset()
+			b.Single = single
+			for i := 0; i < b.Cap() && !final; i++ {
+				var f format.Frame
+				if single {
+					f, err = d.mr.ReadNonFramed(nil)
+				} else {
+					f, err = d.mr.ReadFrame(nil)
+				}
+				if err != nil {
+					return fail(err)
+				}
+				n := f.ContentLen()
+				b.Frames = append(b.Frames, f)
+				b.Out = append(b.Out, dst[len(dst):len(dst)+n])
+				dst = dst[:len(dst)+n]
+				final = f.Final
+			}
+			b.Start(helpers(d.workers))
+			window = append(window, b)
+			continue
+		}
+		b := window[0]
+		window = window[1:]
+		b.Wait(&d.scratch)
+		d.free = append(d.free, b)
 		for i, err := range b.Errs[:b.Len()] {
 			if err != nil {
-				return fmt.Errorf("encryptsdk: frame %d: %w", b.Frames[i].Seq, err)
+				return fail(fmt.Errorf("encryptsdk: frame %d: %w", b.Frames[i].Seq, err))
 			}
-		}
-		return nil
-	}
-	single := d.hdr.ContentType == format.NonFramed
-	for {
-		b := d.batch()
-		b.Reset()
-		b.Single = single
-		for i := 0; i < b.Cap(); i++ {
-			var f format.Frame
-			if single {
-				f, err = d.mr.ReadNonFramed(nil)
-			} else {
-				f, err = d.mr.ReadFrame(nil)
-			}
-			if err != nil {
-				return fail(err)
-			}
-			n := f.ContentLen()
-			b.Frames = append(b.Frames, f)
-			b.Out = append(b.Out, dst[len(dst):len(dst)+n])
-			dst = dst[:len(dst)+n]
-			if f.Final {
-				break
-			}
-		}
-		if d.verifier != nil {
-			b.Start(hashingWorkers(d.workers), &d.scratch)
-		} else {
-			b.Run(d.workers, &d.scratch)
-		}
-		prev := pending
-		pending = b // so that fail waits for it
-		if prev != nil {
-			if err := check(prev); err != nil {
-				return fail(err)
-			}
-			d.free = append(d.free, prev)
-		}
-		if b.Frames[b.Len()-1].Final {
-			if err := check(b); err != nil {
-				return fail(err)
-			}
-			pending = nil
-			if err := d.finish(); err != nil {
-				return fail(err)
-			}
-			d.err = io.EOF
-			return dst, d, nil
 		}
 	}
+	if err := d.finish(); err != nil {
+		return fail(err)
+	}
+	d.err = io.EOF
+	return dst, d, nil
 }

@@ -3,6 +3,8 @@ package frame
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-esdk/esdk/format"
 )
@@ -10,6 +12,11 @@ import (
 // Batch is a run of consecutive frames of one message, sealed or opened by
 // several goroutines at once. Regular frames of a sealed batch are laid out
 // back to back in Slab, so the sealed batch is one contiguous byte run.
+//
+// The frames are shared out in chunks: Start lets goroutines of a shared
+// pool claim chunks, and Wait has the caller claim whatever is left before
+// it waits for the chunks others are still working on. So a batch is done
+// as soon as the caller reaches Wait, even if no helper has woken up yet.
 type Batch struct {
 	c *Cipher
 
@@ -39,14 +46,31 @@ type Batch struct {
 
 	max  int // slab size limit of a seal batch
 	open bool
-	wg   sync.WaitGroup
+
+	// claim is the generation of the batch's contents in its high 32 bits
+	// and the next unclaimed frame in its low 32 bits. Reset moves to a
+	// new generation, so that a helper that wakes up late for an earlier
+	// use of the batch claims nothing.
+	claim   atomic.Uint64
+	left    atomic.Int64  // frames of this generation not yet done
+	done    chan struct{} // signalled once per started generation
+	started bool          // Start was called and Wait not yet
 }
 
 // NewSealBatch returns a batch that seals up to frames regular frames. Its
 // slab is allocated by Grow, as data arrives.
 func (c *Cipher) NewSealBatch(frames int) *Batch {
 	slot := format.RegularFrameHeaderLen + int(c.frameLen) + 16
-	return &Batch{c: c, SlotLen: slot, max: frames * slot}
+	return &Batch{c: c, SlotLen: slot, max: frames * slot, done: make(chan struct{}, 1)}
+}
+
+// NewSealBatchAt returns a batch that seals the whole frames of src,
+// starting at sequence number firstSeq, into dst, which is their exact
+// sealed length: a one-shot message's body sealed where it belongs.
+func (c *Cipher) NewSealBatchAt(dst, src []byte, firstSeq uint32) *Batch {
+	b := c.NewSealBatch(len(src) / int(c.frameLen))
+	b.Slab, b.Src, b.N, b.FirstSeq = dst[:b.max], src, b.MaxFrames(), firstSeq
+	return b
 }
 
 // Grow makes the slab at least n bytes long (at most the batch's size),
@@ -64,7 +88,11 @@ func (b *Batch) Grow(n int) {
 
 // NewOpenBatch returns a batch that opens up to frames frames.
 func (c *Cipher) NewOpenBatch(frames int) *Batch {
-	return &Batch{c: c, open: true, Frames: make([]format.Frame, 0, frames), Plain: make([][]byte, frames), Errs: make([]error, frames), Bufs: make([][]byte, frames)}
+	return &Batch{
+		c: c, open: true, done: make(chan struct{}, 1),
+		Frames: make([]format.Frame, 0, frames), Plain: make([][]byte, frames),
+		Errs: make([]error, frames), Bufs: make([][]byte, frames),
+	}
 }
 
 // MaxFrames is the number of frames a seal batch holds when full.
@@ -84,6 +112,9 @@ func (b *Batch) Len() int {
 	}
 	return b.N
 }
+
+// Cap is the number of frames an open batch holds.
+func (b *Batch) Cap() int { return cap(b.Frames) }
 
 // run seals or opens frames [lo, hi).
 func (b *Batch) run(s *Scratch, lo, hi int) {
@@ -110,44 +141,88 @@ func (b *Batch) run(s *Scratch, lo, hi int) {
 	}
 }
 
+// chunkBytes is about how much of a batch one claim takes: enough to make
+// the claim's cost negligible, small enough that the goroutines sharing a
+// batch finish it at about the same time.
+const chunkBytes = 16 << 10
+
 // minParallelBytes is the batch size below which handing frames to other
 // goroutines costs more than it saves.
 const minParallelBytes = 32 << 10
 
-// Start begins sealing or opening the batch with workers goroutines of a
-// shared pool, and returns at once so that the caller can do other work
-// (hashing, writing) meanwhile. With workers < 1, or a batch too small to
-// be worth handing over, the work is done before Start returns. Call Wait
-// before using the results.
-func (b *Batch) Start(workers int, s *Scratch) {
+func (b *Batch) chunkFrames() int { return max(1, chunkBytes/max(1, int(b.c.frameLen))) }
+
+// Start makes the batch's frames available to be sealed or opened, and
+// asks up to helpers goroutines of the shared pool to work on them; it
+// returns at once, so that the caller can do other work (reading, copying,
+// hashing) meanwhile. Wait finishes the batch. A batch too small to be
+// worth sharing is left to Wait.
+func (b *Batch) Start(helpers int) {
+	if b.started {
+		panic("frame: Start of a started batch")
+	}
+	b.started = true
 	n := b.Len()
-	if workers < 1 || b.small() {
-		b.run(s, 0, n)
+	b.left.Store(int64(n))
+	gen := uint32(b.claim.Load() >> 32)
+	if helpers < 1 || b.small() {
 		return
 	}
-	workers = min(workers, n)
-	b.wg.Add(workers)
-	for w := range workers {
-		pool.submit(job{b: b, lo: n * w / workers, hi: n * (w + 1) / workers})
+	chunks := (n + b.chunkFrames() - 1) / b.chunkFrames()
+	for range min(helpers, chunks) {
+		pool.submit(ticket{b: b, gen: gen, n: n})
 	}
 }
 
-// Run seals or opens the batch with up to workers goroutines, the caller's
-// among them, and returns when it is done. With workers <= 1 it is
-// sequential.
-func (b *Batch) Run(workers int, s *Scratch) {
-	n := b.Len()
-	if workers <= 1 || b.small() {
-		b.run(s, 0, n)
+// Wait seals or opens the frames that no helper has claimed, with the
+// caller's goroutine and scratch, then waits for the helpers' chunks. It
+// does nothing if the batch was not started.
+func (b *Batch) Wait(s *Scratch) {
+	if !b.started {
 		return
 	}
-	workers = min(workers, n)
-	b.wg.Add(workers - 1)
-	for w := 1; w < workers; w++ {
-		pool.submit(job{b: b, lo: n * w / workers, hi: n * (w + 1) / workers})
+	b.started = false
+	if b.Len() == 0 {
+		return
 	}
-	b.run(s, 0, n/workers)
-	b.wg.Wait()
+	b.work(s, uint32(b.claim.Load()>>32), b.Len())
+	// Only chunks claimed by helpers are left, each a few microseconds of
+	// work: spin briefly rather than sleep, since waking a sleeping
+	// goroutine costs more than that on some machines.
+	deadline := time.Now().Add(spinWait)
+	for {
+		select {
+		case <-b.done:
+			return
+		default:
+		}
+		if time.Now().After(deadline) {
+			<-b.done
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// work claims chunks of generation gen, which has n frames, and runs them
+// until none is left.
+func (b *Batch) work(s *Scratch, gen uint32, n int) {
+	step := uint64(b.chunkFrames())
+	for {
+		c := b.claim.Load()
+		lo := c & (1<<32 - 1)
+		if uint32(c>>32) != gen || lo >= uint64(n) {
+			return
+		}
+		hi := min(lo+step, uint64(n))
+		if !b.claim.CompareAndSwap(c, c+(hi-lo)) {
+			continue
+		}
+		b.run(s, int(lo), int(hi))
+		if b.left.Add(-int64(hi-lo)) == 0 {
+			b.done <- struct{}{}
+		}
+	}
 }
 
 // small reports whether the batch is too small for other goroutines to
@@ -156,14 +231,12 @@ func (b *Batch) small() bool {
 	return b.Len() < 2 || b.Len()*int(b.c.frameLen) < minParallelBytes
 }
 
-// Wait waits for a started batch to finish.
-func (b *Batch) Wait() { b.wg.Wait() }
-
-// Cap is the number of frames an open batch holds.
-func (b *Batch) Cap() int { return cap(b.Frames) }
-
-// Reset empties the batch for reuse.
+// Reset empties a waited-for batch for reuse.
 func (b *Batch) Reset() {
+	if b.started {
+		panic("frame: Reset of a started batch")
+	}
+	b.claim.Store(uint64(uint32(b.claim.Load()>>32)+1) << 32)
 	b.N, b.Src, b.ReadErr = 0, nil, nil
 	b.Frames = b.Frames[:0]
 	b.Out = b.Out[:0]
@@ -171,33 +244,63 @@ func (b *Batch) Reset() {
 	clear(b.Errs)
 }
 
-type job struct {
-	b      *Batch
-	lo, hi int
+// ticket asks a pool goroutine to help with generation gen of a batch of n
+// frames.
+type ticket struct {
+	b   *Batch
+	gen uint32
+	n   int
 }
 
+// spinWait is how long a goroutine with nothing to do keeps polling for
+// work before it sleeps: about what waking a sleeping goroutine on an idle
+// processor costs on a virtual machine, so that a stream feeding batches
+// every few tens of microseconds keeps its helpers awake.
+const spinWait = 100 * time.Microsecond
+
 // pool is a set of goroutines, one per processor, shared by every stream.
-// Jobs are plain values, so handing one over allocates nothing.
+// Tickets are plain values, so handing one over allocates nothing.
 var pool workerPool
 
 type workerPool struct {
-	once sync.Once
-	jobs chan job
+	once    sync.Once
+	tickets chan ticket
 }
 
-func (p *workerPool) submit(j job) {
+func (p *workerPool) submit(t ticket) {
 	p.once.Do(func() {
 		n := runtime.GOMAXPROCS(0)
-		p.jobs = make(chan job, 4*n)
+		p.tickets = make(chan ticket, 64*n)
 		for range n {
-			go func() {
-				var s Scratch
-				for j := range p.jobs {
-					j.b.run(&s, j.lo, j.hi)
-					j.b.wg.Done()
-				}
-			}()
+			go p.serve()
 		}
 	})
-	p.jobs <- j
+	p.tickets <- t
+}
+
+func (p *workerPool) serve() {
+	var s Scratch
+	for {
+		t := p.next()
+		t.b.work(&s, t.gen, t.n)
+	}
+}
+
+// next returns the next ticket, polling for a while before it sleeps.
+func (p *workerPool) next() ticket {
+	select {
+	case t := <-p.tickets:
+		return t
+	default:
+	}
+	deadline := time.Now().Add(spinWait)
+	for time.Now().Before(deadline) {
+		runtime.Gosched()
+		select {
+		case t := <-p.tickets:
+			return t
+		default:
+		}
+	}
+	return <-p.tickets
 }
