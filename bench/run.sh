@@ -96,7 +96,7 @@ bench() {
 			bench -test.bench='^BenchmarkBaseline$/^P384$' -test.benchtime=1s
 			bench -test.bench='^BenchmarkBaseline$/^AESGCM$/.*/^4KiB$' -test.benchtime=1s
 			# 64 MiB messages and the throughput baselines: a fixed count.
-			bench -test.bench='^Benchmark(Ours|Official|OursStream|Workers)$/.*/.*/^64MiB$' -test.benchtime=5x
+			bench -test.bench='^Benchmark(Ours|Official|OursStream|OursAppend|Workers)$/.*/.*/^64MiB$' -test.benchtime=5x
 			# (A benchmark whose name has fewer levels than the pattern is
 			# skipped, hence one pattern per depth.)
 			bench -test.bench='^BenchmarkBaseline$/^AESGCM$/.*/^64MiB$' -test.benchtime=5x

@@ -55,10 +55,13 @@ type Decryptor struct {
 	free    []*frame.Batch // batches not in use
 	batches int            // batches in existence
 	depth   int            // the most batches there may be
-	out     []byte         // verified plaintext not yet returned
-	all     []byte         // BufferUntilVerified: everything so far
-	done    bool           // the whole message has been verified
-	err     error
+	// frameCap, when positive, caps the frames of a batch (a one-shot
+	// message has no more frames than this).
+	frameCap int
+	out      []byte // verified plaintext not yet returned
+	all      []byte // BufferUntilVerified: everything so far
+	done     bool   // the whole message has been verified
+	err      error
 }
 
 // Decrypt reads and authenticates the message header from src, obtains the
@@ -414,6 +417,9 @@ func (d *Decryptor) batch() *frame.Batch {
 	frames := 1
 	if d.hdr.ContentType == format.Framed {
 		frames = batchFrames(int(d.hdr.FrameLength), d.workers)
+		if d.frameCap > 0 {
+			frames = min(frames, d.frameCap)
+		}
 	}
 	return d.cipher.NewOpenBatch(frames)
 }

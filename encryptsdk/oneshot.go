@@ -59,6 +59,11 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// oneShotHasherMin is the body length from which a signed one-shot
+// decryption hashes on a goroutine of its own: below it, handing frames
+// to another goroutine costs more than hashing them.
+const oneShotHasherMin = 1 << 20
+
 // DecryptBytes decrypts one whole message. Nothing is returned unless the
 // whole message, including its signature, verified. The Decryptor gives
 // access to the header and encryption context.
@@ -78,12 +83,23 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	if err != nil {
 		return dst, nil, err
 	}
-	if d.verifier != nil {
-		d.mr.SetHash(d.verifier) // the reader hashes each frame it locates
-	}
 	start := len(dst)
 	// The plaintext is shorter than the body that follows the header.
-	if need := len(message) - int(d.mr.Offset()); cap(dst)-len(dst) < need {
+	need := len(message) - int(d.mr.Offset())
+	if d.hdr.ContentType == format.Framed {
+		// Batches no larger than the message.
+		d.frameCap = need/int(d.hdr.FrameLength) + 1
+	}
+	switch {
+	case d.verifier != nil && d.workers > 1 && need >= oneShotHasherMin:
+		// Frames are hashed on a goroutine of their own while the
+		// caller's goroutine locates the next ones and helps open them.
+		d.startHasher()
+		defer d.hashes.close()
+	case d.verifier != nil:
+		d.mr.SetHash(d.verifier) // the reader hashes each frame it locates
+	}
+	if cap(dst)-len(dst) < need {
 		grown := make([]byte, len(dst), len(dst)+need)
 		copy(grown, dst)
 		dst = grown
@@ -93,6 +109,9 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	var window []*frame.Batch
 	fail := func(err error) ([]byte, *Decryptor, error) {
 		for _, b := range window {
+			if d.hashes != nil {
+				<-b.Ready
+			}
 			b.Wait(&d.scratch)
 		}
 		clear(dst[start:cap(dst)])
@@ -120,12 +139,22 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 				dst = dst[:len(dst)+n]
 				final = f.Final
 			}
-			b.Start(helpers(d.workers))
+			if d.hashes != nil {
+				if b.Ready == nil {
+					b.Ready = make(chan struct{}, 1)
+				}
+				d.hashes.q <- b // the hashing goroutine starts it
+			} else {
+				b.Start(helpers(d.workers))
+			}
 			window = append(window, b)
 			continue
 		}
 		b := window[0]
 		window = window[1:]
+		if d.hashes != nil {
+			<-b.Ready
+		}
 		b.Wait(&d.scratch)
 		d.free = append(d.free, b)
 		for i, err := range b.Errs[:b.Len()] {
