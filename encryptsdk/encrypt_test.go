@@ -366,3 +366,64 @@ func TestDecryptBytesDoesNotRetainMessage(t *testing.T) {
 		t.Error("EncryptionContext changed")
 	}
 }
+
+// TestLargeOneShot: one-shot messages large enough to be sealed and opened
+// by several goroutines (and, when signed, hashed on a goroutine of their
+// own) with every concurrency, including more workers than processors;
+// each side reads what the other writes, and a tampered frame or
+// signature fails the whole message with nothing returned.
+func TestLargeOneShot(t *testing.T) {
+	kr := mustAES(t, "ns", "k", testKey(32, 1))
+	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
+		for _, workers := range []int{1, 2, 4} {
+			for _, n := range []int{3<<20 + 123, 2 << 20} {
+				c := encryptsdk.New(kr)
+				c.Concurrency = workers
+				name := fmt.Sprintf("%v, %d workers, %d bytes", id, workers, n)
+				pt := plaintext(n, int64(n+workers))
+				opts := &encryptsdk.EncryptOptions{Suite: id}
+				ct, err := c.EncryptBytes(bg, pt, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The one-shot message reads back as a stream...
+				d, err := c.Decrypt(bg, bytes.NewReader(ct), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err := io.ReadAll(d); err != nil || !bytes.Equal(got, pt) {
+					t.Fatalf("%s: streaming decrypt of a one-shot message: %v", name, err)
+				}
+				// ...and a streamed message reads back one-shot.
+				var buf bytes.Buffer
+				e, err := c.Encrypt(bg, &buf, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for p := pt; len(p) > 0; p = p[min(len(p), 100_000):] {
+					e.Write(p[:min(len(p), 100_000)])
+				}
+				if err := e.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if got, _, err := c.DecryptBytes(bg, buf.Bytes(), nil); err != nil || !bytes.Equal(got, pt) {
+					t.Fatalf("%s: one-shot decrypt of a streamed message: %v", name, err)
+				}
+
+				l := messageLayout(t, c, ct)
+				for _, at := range []int{l.frames[len(l.frames)/2].ctAt, len(ct) - 1} {
+					bad := bytes.Clone(ct)
+					bad[at] ^= 1
+					dst := make([]byte, 3, 10)
+					got, _, err := c.AppendDecrypt(bg, dst, bad, nil)
+					if err == nil {
+						t.Fatalf("%s: byte %d flipped, decrypted anyway", name, at)
+					}
+					if len(got) != 3 {
+						t.Errorf("%s: byte %d flipped: %d bytes returned", name, at, len(got)-3)
+					}
+				}
+			}
+		}
+	}
+}
