@@ -36,8 +36,11 @@ type Client struct {
 	// read, before any key is tried). 0 means no limit.
 	MaxEncryptedDataKeys int
 	// Concurrency is how many goroutines may seal or open the frames of
-	// one stream at once; 0 means GOMAXPROCS, 1 means sequential. Small
-	// writes and messages are processed sequentially whatever it says.
+	// one stream at once: the stream's own and helpers from a pool shared
+	// by all streams (one per processor; an idle helper polls for work for
+	// about 100µs before it sleeps). 0 means GOMAXPROCS, 1 means
+	// sequential. Small writes and messages are processed sequentially
+	// whatever it says.
 	Concurrency int
 }
 
