@@ -168,8 +168,10 @@ func (b *Batch) Start(helpers int) {
 	if helpers < 1 || b.small() {
 		return
 	}
+	// One helper fewer than chunks: the caller claims at least one when
+	// it waits, and more helpers than chunks would only be woken in vain.
 	chunks := (n + b.chunkFrames() - 1) / b.chunkFrames()
-	for range min(helpers, chunks) {
+	for range min(helpers, chunks-1) {
 		pool.submit(ticket{b: b, gen: gen, n: n})
 	}
 }
