@@ -17,9 +17,12 @@ import (
 )
 
 // Encryptor is a streaming encryption: an [io.WriteCloser] that writes a
-// message to its destination. Write seals each frame as soon as it is full;
-// Close writes the final frame and, for signed suites, the signature. Close
-// does not close the destination. An Encryptor is not safe for concurrent use.
+// message to its destination. Write seals frames as they fill, in batches
+// shared with other goroutines, and writes them in order; up to about a
+// megabyte of sealed frames may wait for a later Write or Close. Close
+// writes the rest, the final frame and, for signed suites, the signature.
+// Close does not close the destination. An Encryptor is not safe for
+// concurrent use.
 type Encryptor struct {
 	w         io.Writer
 	hdr       *format.Header
