@@ -18,9 +18,10 @@ import (
 
 // Encryptor is a streaming encryption: an [io.WriteCloser] that writes a
 // message to its destination. Write seals frames as they fill, in batches
-// shared with other goroutines, and writes them in order; up to about a
-// megabyte of sealed frames may wait for a later Write or Close. Close
-// writes the rest, the final frame and, for signed suites, the signature.
+// shared with other goroutines, and writes them in order; with
+// Concurrency above 1, a few batches of sealed frames (about a megabyte
+// with the default frame length) may wait for a later Write or Close.
+// Close writes the rest, the final frame and, for signed suites, the signature.
 // Close does not close the destination. An Encryptor is not safe for
 // concurrent use.
 type Encryptor struct {
