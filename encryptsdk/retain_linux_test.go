@@ -18,7 +18,8 @@ import (
 // Encryptor.Write says it does not keep p; that must hold when Write fails
 // too. Large writes are sealed by several goroutines straight from p, so
 // Write has to wait for them before returning, even when writing an
-// earlier batch to the destination failed.
+// earlier batch to the destination failed, and for signed suites even
+// though another goroutine hashes them.
 //
 // The race detector cannot see the sealing goroutines' reads (AES-GCM is
 // assembly), so the test makes them visible: p is a memory mapping that
@@ -51,9 +52,13 @@ func retainChild(t *testing.T) {
 	boom := errors.New("destination failed")
 	const frame = 512 << 10
 	for i := 0; i < 20; i++ {
-		// Unsigned, so that the failing write is not delayed by hashing.
+		// Unsigned, and signed (hashed on a goroutine of its own).
+		suite := algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
+		if i%2 == 1 {
+			suite = algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384
+		}
 		e, err := c.Encrypt(bg, &limitWriter{n: 4000, err: boom}, &encryptsdk.EncryptOptions{
-			Suite: algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, FrameLength: frame,
+			Suite: suite, FrameLength: frame,
 		})
 		if err != nil {
 			t.Fatal(err)
