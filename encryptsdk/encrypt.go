@@ -178,13 +178,17 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		e.batchLen = batchFrames(e.frameLen, e.workers)
 		e.depth = pipelineDepth(e.batchLen*e.frameLen, e.workers)
 		// Whole frames are sealed straight from the caller's buffer,
-		// saving a copy, except that a parallel signed stream copies all
-		// but very large writes: Write then returns while the pool seals
-		// and another goroutine hashes, instead of waiting for them (a
-		// third faster here).
+		// saving a copy. A parallel stream copies smaller writes instead,
+		// so that Write returns while the pool seals: unsigned writes
+		// under 64 KiB (too small to share out), and all but very large
+		// signed writes, which another goroutine hashes (waiting for
+		// each to be sealed was a third slower).
 		e.directMin = e.frameLen
-		if e.signer != nil && e.workers > 1 {
+		switch {
+		case e.workers > 1 && e.signer != nil:
 			e.directMin = e.depth * e.batchLen * e.frameLen
+		case e.workers > 1:
+			e.directMin = max(e.frameLen, 64<<10)
 		}
 		e.cur = e.take()
 	}
