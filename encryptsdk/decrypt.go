@@ -97,13 +97,13 @@ func (f *hashFeed) close() { f.once.Do(func() { close(f.q) }) }
 func (d *Decryptor) startHasher() {
 	f := &hashFeed{q: make(chan *frame.Batch, d.depth)}
 	d.hashes = f
-	h, helpers := d.verifier, helpers(d.workers)
+	h, n := d.verifier, helpers(d.workers)
 	go func(q <-chan *frame.Batch) {
 		for b := range q {
 			for i := range b.Frames {
 				h.Write(b.Frames[i].Raw)
 			}
-			b.Start(helpers)
+			b.Start(n)
 			b.Ready <- struct{}{}
 		}
 	}(f.q)
