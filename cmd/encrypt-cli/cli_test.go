@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-esdk/esdk/algorithms"
 )
 
 func TestRoundTripRawAES(t *testing.T) {
@@ -669,6 +671,21 @@ func TestMaxLength(t *testing.T) {
 	e.ok("", args("-d", "-i", e.path("single.enc"), "-o", e.path("c.out"), "--max-length", "5000", "-S", e.aesKey()))
 	e.fails(1, "raise --max-length", "", args("-d", "-i", e.path("single.enc"), "-o", e.path("d.out"), "--max-length", "4999", "-S", e.aesKey()))
 	e.fails(2, "--max-length must be at least 1", "", args("-d", "-i", e.path("single.enc"), "-o", e.path("d.out"), "--max-length", "0", "-S", e.aesKey()))
+}
+
+// pythonSuiteNames are the Python ESDK's Algorithm member names.
+var pythonSuiteNames = map[algorithms.ID]string{
+	0x0014: "AES_128_GCM_IV12_TAG16",
+	0x0046: "AES_192_GCM_IV12_TAG16",
+	0x0078: "AES_256_GCM_IV12_TAG16",
+	0x0114: "AES_128_GCM_IV12_TAG16_HKDF_SHA256",
+	0x0146: "AES_192_GCM_IV12_TAG16_HKDF_SHA256",
+	0x0178: "AES_256_GCM_IV12_TAG16_HKDF_SHA256",
+	0x0214: "AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256",
+	0x0346: "AES_192_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+	0x0378: "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+	0x0478: "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+	0x0578: "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
 }
 
 func TestAlgorithms(t *testing.T) {

@@ -131,9 +131,9 @@ func buildConfig(o *rawOptions) (*config, error) {
 	if o.algorithm != nil {
 		id, ok := parseSuite(*o.algorithm)
 		if !ok {
-			names := make([]string, 0, len(pythonSuiteNames))
-			for _, n := range pythonSuiteNames {
-				names = append(names, n)
+			var names []string
+			for _, suite := range algorithms.All() {
+				names = append(names, pythonSuiteName(suite.ID))
 			}
 			slices.Sort(names)
 			return nil, &usageError{

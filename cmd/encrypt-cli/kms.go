@@ -257,7 +257,6 @@ func (k *mrkDiscoveryKeyring) regionKeyring(ctx context.Context, region string) 
 	return kr, nil
 }
 
-
 // OnDecrypt implements materials.Keyring.
 func (k *mrkDiscoveryKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
 	if m.PlaintextDataKey != nil {

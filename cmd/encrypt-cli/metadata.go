@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -146,37 +147,16 @@ func appendPyString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// pythonSuiteNames are the Python ESDK's Algorithm member names, which the
-// Python CLI's --algorithm accepts and its metadata writes.
-var pythonSuiteNames = map[algorithms.ID]string{
-	0x0014: "AES_128_GCM_IV12_TAG16",
-	0x0046: "AES_192_GCM_IV12_TAG16",
-	0x0078: "AES_256_GCM_IV12_TAG16",
-	0x0114: "AES_128_GCM_IV12_TAG16_HKDF_SHA256",
-	0x0146: "AES_192_GCM_IV12_TAG16_HKDF_SHA256",
-	0x0178: "AES_256_GCM_IV12_TAG16_HKDF_SHA256",
-	0x0214: "AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256",
-	0x0346: "AES_192_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
-	0x0378: "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
-	0x0478: "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
-	0x0578: "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
-}
-
+// pythonSuiteName is the Python ESDK's Algorithm member name for a suite,
+// which the Python CLI's --algorithm accepts and its metadata writes: the
+// ESDK name, without "_NO_KDF" for the identity-KDF suites.
 func pythonSuiteName(id algorithms.ID) string {
-	if n, ok := pythonSuiteNames[id]; ok {
-		return n
-	}
-	return id.String()
+	return strings.TrimSuffix(id.String(), "_NO_KDF")
 }
 
-// parseSuite accepts a Python Algorithm name, or anything
+// parseSuite accepts a Python Algorithm name, or anything else
 // algorithms.ParseID accepts (the ESDK's canonical names, hex IDs).
 func parseSuite(s string) (algorithms.ID, bool) {
-	for id, n := range pythonSuiteNames {
-		if n == s {
-			return id, true
-		}
-	}
 	id, err := algorithms.ParseID(s)
 	return id, err == nil
 }
