@@ -447,6 +447,15 @@ func parseAESKey(data []byte) ([]byte, error) {
 		"make a key with: head -c 32 /dev/urandom | base64 > key.b64")
 }
 
+// keyParseError names the key file in a parsing error, keeping its hint.
+func keyParseError(s *rawKeySpec, err error) error {
+	var he *hintError
+	if errors.As(err, &he) {
+		return withHint(keyFileError(s, "%v", he.err), he.hint)
+	}
+	return keyFileError(s, "%v", err)
+}
+
 func rawAESKeyring(s *rawKeySpec) (materials.Keyring, error) {
 	data, err := readKeyFile(s)
 	if err != nil {
@@ -455,11 +464,7 @@ func rawAESKeyring(s *rawKeySpec) (materials.Keyring, error) {
 	key, err := parseAESKey(data)
 	clear(data)
 	if err != nil {
-		var he *hintError
-		if errors.As(err, &he) {
-			return nil, withHint(keyFileError(s, "%v", he.err), he.hint)
-		}
-		return nil, keyFileError(s, "%v", err)
+		return nil, keyParseError(s, err)
 	}
 	defer clear(key)
 	kr, err := keyring.NewRawAES(s.namespace, s.name, key)
@@ -528,11 +533,7 @@ func rawRSAKeyring(s *rawKeySpec, decrypt bool, warn func(string)) (materials.Ke
 	pub, priv, err := parseRSAKey(data)
 	clear(data)
 	if err != nil {
-		var he *hintError
-		if errors.As(err, &he) {
-			return nil, withHint(keyFileError(s, "%v", he.err), he.hint)
-		}
-		return nil, keyFileError(s, "%v", err)
+		return nil, keyParseError(s, err)
 	}
 	if decrypt && priv == nil {
 		warn(fmt.Sprintf("-w key=%s: key-file %s holds only a public key, which cannot decrypt", s.name, s.keyFile))
