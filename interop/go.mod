@@ -2,7 +2,10 @@ module github.com/go-esdk/esdk/interop
 
 go 1.26
 
-require github.com/go-esdk/esdk v0.0.0
+require (
+	github.com/go-esdk/esdk v0.0.0
+	github.com/go-esdk/esdk/kmstest v0.0.0
+)
 
 require (
 	github.com/aws/aws-sdk-go v1.44.295 // indirect
@@ -25,3 +28,5 @@ require (
 )
 
 replace github.com/go-esdk/esdk => ../
+
+replace github.com/go-esdk/esdk/kmstest => ../kmstest
