@@ -58,6 +58,26 @@ func TestDecryptManifests(t *testing.T) {
 	}
 }
 
+// TestECDHManifest: every raw ECDH message of the Dafny 4.1.0 ECDH and
+// hierarchy manifest decrypts; only the hierarchical keyring's messages
+// are skipped, because this runner has no such keyring yet.
+func TestECDHManifest(t *testing.T) {
+	dir := vectorsDir(t)
+	m, err := testvectors.LoadDecryptManifest(filepath.Join(dir, "dafny-4.1.0/manifest-ecdh-hierarchy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := m.Run(context.Background(), testvectors.RunOptions{})
+	for _, o := range outcomes {
+		if o.Status == testvectors.Failed || (o.Status == testvectors.Skipped && o.Unsupported != "aws-kms-hierarchy") {
+			t.Errorf("%s: status %d: %s", o.Name, o.Status, o.Reason)
+		}
+	}
+	if p, f, s := testvectors.Summary(outcomes); p != 99 || f != 0 || s != 11 {
+		t.Errorf("%d passed, %d failed, %d skipped; want 99, 0, 11", p, f, s)
+	}
+}
+
 // The .NET 4.0.0 messages must not decrypt without the explicit retry.
 func TestNetV400NeedsRetry(t *testing.T) {
 	dir := vectorsDir(t)
