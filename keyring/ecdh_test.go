@@ -328,6 +328,9 @@ func TestRawECDHBadEncryptedDataKeys(t *testing.T) {
 			if !errors.As(err, &nd) || len(nd.Errs) != 1 || !errors.Is(err, c.is) {
 				t.Errorf("%s (%v): err = %v, want a NoDecryptableKeyError with one reason, Is %v", c.name, kr, err, c.is)
 			}
+			if err != nil && (strings.Contains(err.Error(), string(em.PlaintextDataKey)) || strings.Contains(err.Error(), fmt.Sprintf("%x", em.PlaintextDataKey[:8]))) {
+				t.Errorf("%s: the error shows the data key", c.name)
+			}
 		}
 	}
 	// An invalid point can only reach a discovery keyring: a static one

@@ -5,14 +5,15 @@
 //	esdk-vectors generate -out DIR
 //
 // decrypt runs awses-decrypt manifests and prints one line per failed or
-// skipped test, then "N passed, N failed" (", N skipped (what: N, ...)"
-// when any test could not run, naming what each skipped test needs that
-// the runner lacks). A skip is not a failure unless -allow-skip is given:
+// skipped test, then "N passed, N failed" (", N skipped (not supported
+// by this runner: N what, ...)" when any test could not run, naming what
+// each skipped test needs that the runner lacks). A skip is not a failure unless -allow-skip is given:
 // then only tests that need one of the listed things (key description
 // types such as aws-kms-hierarchy) may be skipped, and any other skip
 // fails the run. inspect parses every message of the manifests without
-// keys and verifies every signature. generate writes a new awses-decrypt
-// manifest of messages made by this library. The exit status is 0 only when
+// keys and verifies every signature. generate writes new awses-decrypt
+// manifests (manifest.json, and manifest-ecdh.json for raw ECDH) of
+// messages made by this library. The exit status is 0 only when
 // nothing failed.
 package main
 
