@@ -167,6 +167,7 @@ func runPeer(e *env, p *Peer, seed int64) ([]check, []naResult, error) {
 	pr.goTamper(keys)
 	pr.manifestDecrypts()
 	pr.kmsCases()
+	pr.kmsRSACases()
 	pr.probeNA(keys, &nas)
 	prep := time.Since(t0)
 
