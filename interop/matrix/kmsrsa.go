@@ -25,11 +25,6 @@ import (
 	"github.com/go-esdk/esdk/materials"
 )
 
-// kmsRSAPeers are the peers whose driver has an "aws-kms-rsa" keyring.
-// Java's MPL has the keyring but its driver does not build it yet; the
-// JavaScript SDK has no KMS RSA keyring.
-var kmsRSAPeers = map[string]bool{"python": true}
-
 // kmsRSAKeys holds one RSA key per peer on the local KMS, created on first
 // use: the key ARN and its public key in PEM.
 var kmsRSAKeys struct {
@@ -140,9 +135,10 @@ func (c kmsRSACase) String() string {
 
 // kmsRSACases: the peer's KMS RSA keyring encrypts for this library's and
 // decrypts what it wrote; both refuse a signed suite; the peer's Decrypt
-// requests reach the local KMS.
+// requests reach the local KMS. Peers without the keyring (JavaScript) are
+// listed in notApplicable.
 func (pr *peerRun) kmsRSACases() {
-	if !kmsRSAPeers[pr.peer.Name] {
+	if pr.peer.lacks("kms-rsa") {
 		return
 	}
 	const group = "kms-rsa"
