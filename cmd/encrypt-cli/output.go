@@ -9,40 +9,92 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 )
 
 // outputFile writes to a temporary file beside its target and renames it
 // over the target on commit, so that a failed operation leaves no partial
 // file and never destroys an existing one. The temporary file is created
 // on the first write. A target that exists and is not a regular file (a
-// device such as /dev/null, a FIFO) is written directly.
+// device such as /dev/null or /dev/stdout, a FIFO) is written directly.
+//
+// An existing target is first opened for writing (without truncating it),
+// so that the kernel decides, as it does for the Python CLI's open() or a
+// shell's redirection, whether the user may write it: a write-protected
+// file, a read-only mount, or a symbolic link the kernel refuses to follow
+// (fs.protected_symlinks) fails here and is left alone. Symbolic links are
+// never resolved in user space: the file replaced on commit is the one the
+// kernel opened.
 type outputFile struct {
-	target    string // the path written on commit (symbolic links resolved)
+	target    string // the path written on commit
 	direct    bool
 	noClobber bool
 	mode      fs.FileMode // of the file being replaced; 0 for a new file
 	f         *os.File
 	tmp       string
+	written   int64 // bytes written to a direct target
 }
 
 func newOutputFile(path string, noClobber bool) (*outputFile, error) {
 	o := &outputFile{target: path, noClobber: noClobber}
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if resolved, err := filepath.EvalSymlinks(path); err == nil {
-			o.target = resolved
-		}
+	lfi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return o, nil // a new file
 	}
-	if fi, err := os.Stat(o.target); err == nil {
-		switch {
-		case fi.IsDir():
-			return nil, fmt.Errorf("%s is a directory", path)
-		case !fi.Mode().IsRegular():
-			o.direct = true
-		default:
-			o.mode = fi.Mode().Perm()
-		}
+	if err != nil {
+		return nil, err
+	}
+	if lfi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	switch {
+	case errors.Is(err, syscall.EISDIR):
+		return nil, fmt.Errorf("%s is a directory", path)
+	case errors.Is(err, fs.ErrNotExist) && lfi.Mode()&fs.ModeSymlink != 0:
+		return nil, withHint(fmt.Errorf("%s is a symbolic link to a file that does not exist", path),
+			"name the link's target with -o, or remove the link")
+	case err != nil:
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		o.direct, o.f = true, f
+		return o, nil
+	}
+	o.mode = fi.Mode().Perm()
+	if lfi.Mode()&fs.ModeSymlink != 0 {
+		o.target, err = openedPath(f, fi)
+	}
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return o, nil
+}
+
+// openedPath returns the path of the file f, which was opened through a
+// symbolic link: the one the kernel reports for the descriptor where it
+// can (/proc/self/fd), else the link resolved here; in both cases only if
+// it names the file that was opened.
+func openedPath(f *os.File, fi fs.FileInfo) (string, error) {
+	p, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
+	if err != nil || !filepath.IsAbs(p) {
+		// The kernel followed the link when it opened f, so resolving it
+		// again follows nothing the kernel would not.
+		if p, err = filepath.EvalSymlinks(f.Name()); err != nil {
+			return "", err
+		}
+	}
+	if now, err := os.Stat(p); err != nil || !os.SameFile(now, fi) {
+		return "", errors.New("the symbolic link changed while it was being opened")
+	}
+	return p, nil
 }
 
 func (o *outputFile) open() error {
@@ -50,12 +102,7 @@ func (o *outputFile) open() error {
 		return nil
 	}
 	if o.direct {
-		f, err := os.OpenFile(o.target, os.O_WRONLY|os.O_TRUNC, 0)
-		if err != nil {
-			return err
-		}
-		o.f = f
-		return nil
+		return errors.New("output already closed")
 	}
 	dir, base := filepath.Split(o.target)
 	if err := os.MkdirAll(filepath.Clean(dir+"."), 0o777); err != nil {
@@ -89,7 +136,11 @@ func (o *outputFile) Write(p []byte) (int, error) {
 	if err := o.open(); err != nil {
 		return 0, err
 	}
-	return o.f.Write(p)
+	n, err := o.f.Write(p)
+	if o.direct {
+		o.written += int64(n)
+	}
+	return n, err
 }
 
 // commit makes the output visible under its name.
