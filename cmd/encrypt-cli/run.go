@@ -173,6 +173,18 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, context.Canceled):
 		msg = "interrupted"
 	}
+	var po *partialOutputError
+	if errors.As(err, &po) {
+		// The hints above that say "no output was written" are true only
+		// when nothing went out.
+		if h, ok := strings.CutSuffix(hint, "; no output was written"); ok {
+			hint = po.hint() + " (" + h + ")"
+		} else if hint != "" {
+			hint = po.hint() + "; " + hint
+		} else {
+			hint = po.hint()
+		}
+	}
 	return msg, hint
 }
 
@@ -439,26 +451,44 @@ func (r *runner) process(ctx context.Context, o op, res *result) (err error) {
 		size = -1
 	}
 
-	// The destination chain: [base64 encoder] -> [memory buffer] -> stdout
-	// or the output file.
+	// The destination chain: [base64 encoder] -> [memory buffer] ->
+	// [bufio] -> stdout or the output file. held says whether the
+	// destination keeps what it is given until commit (a temporary file);
+	// if not, --buffer holds the output in memory until the operation has
+	// succeeded (for decryption: until the whole message verified).
 	var out *outputFile
 	var sink io.Writer
 	var buffered *bytes.Buffer
 	var bw *bufio.Writer
+	var stdout *countWriter
 	if o.dst == "-" {
-		bw = bufio.NewWriterSize(r.stdout, 64<<10)
-		sink = bw
-		if r.cfg.buffer && !r.cfg.decrypting() {
-			buffered = &bytes.Buffer{}
-			sink = buffered
-		}
+		stdout = &countWriter{w: r.stdout}
+		bw = bufio.NewWriterSize(stdout, 64<<10)
 	} else {
 		if out, err = newOutputFile(o.dst, r.cfg.noOverwrite); err != nil {
 			return err
 		}
 		defer out.abort() // a no-op after commit
 		bw = bufio.NewWriterSize(out, 64<<10)
-		sink = bw
+	}
+	held := out != nil && !out.direct
+	defer func() {
+		// Say what reached a destination that does not hold its output.
+		var n int64
+		switch {
+		case stdout != nil:
+			n = stdout.n
+		case out != nil && out.direct:
+			n = out.written
+		}
+		if err != nil && n > 0 {
+			err = &partialOutputError{err: err, n: n, dst: displayPath(o.dst, "stdout"), decrypting: r.cfg.decrypting()}
+		}
+	}()
+	sink = bw
+	if r.cfg.buffer && !held && !r.cfg.decrypting() {
+		buffered = &bytes.Buffer{}
+		sink = buffered
 	}
 	w := sink
 	var enc io.WriteCloser
@@ -468,7 +498,7 @@ func (r *runner) process(ctx context.Context, o op, res *result) (err error) {
 	}
 
 	if r.cfg.decrypting() {
-		err = r.decrypt(ctx, o, src, w, res)
+		err = r.decrypt(ctx, o, src, w, r.cfg.buffer && !held, res)
 	} else {
 		err = r.encrypt(ctx, o, src, size, w, res)
 	}
@@ -530,11 +560,13 @@ func (r *runner) encrypt(ctx context.Context, o op, src io.Reader, size int64, w
 // errContextMismatch: the message lacks required encryption context.
 var errContextMismatch = errors.New("Skipping decrypt because discovered encryption context did not match required elements")
 
-func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, res *result) error {
+// decrypt decrypts src to w. hold asks the Decryptor to release nothing
+// until the whole message has verified.
+func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, hold bool, res *result) error {
 	rec := &headRecorder{r: src, on: true}
 	d, err := r.client.Decrypt(ctx, rec, &encryptsdk.DecryptOptions{
 		UnsignedOnly:        r.cfg.mode == "decrypt-unsigned",
-		BufferUntilVerified: r.cfg.buffer && o.dst == "-",
+		BufferUntilVerified: hold,
 		MaxBodySize:         r.cfg.maxLength,
 	})
 	if err != nil {
@@ -599,6 +631,40 @@ func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, 
 		res.meta = metadataLine(meta)
 	}
 	return nil
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// partialOutputError is the failure of an operation after some of its
+// output had already reached a destination that cannot take it back
+// (stdout, a device, a FIFO).
+type partialOutputError struct {
+	err        error
+	n          int64
+	dst        string // "stdout" or the path
+	decrypting bool
+}
+
+func (e *partialOutputError) Error() string { return e.err.Error() }
+func (e *partialOutputError) Unwrap() error { return e.err }
+
+// hint tells the user what to do with what was written.
+func (e *partialOutputError) hint() string {
+	what := "incomplete"
+	if e.decrypting {
+		what = "unverified"
+	}
+	return fmt.Sprintf("%d bytes of %s output were written to %s; discard them", e.n, what, e.dst)
 }
 
 // copyContext copies src to dst, stopping when ctx is done.
