@@ -22,7 +22,7 @@ type config struct {
 	frameLength    int64             // 0: the default
 	nonFramed      bool
 	maxLength      int64 // 0: no limit
-	maxEDKs        int   // 0: no limit
+	maxEDKs        int   // 0: no limit (encrypt without the flag); defaultMaxEDKs on decrypt without it
 	policy         algorithms.CommitmentPolicy
 	caching        *cachingConfig
 	buffer         bool
@@ -41,6 +41,15 @@ type config struct {
 }
 
 func (c *config) decrypting() bool { return c.mode != "encrypt" }
+
+// defaultMaxEDKs is the number of encrypted data keys a message may have
+// when decrypting without --max-encrypted-data-keys. The Python CLI (like
+// the SDKs) has no default limit, so a hostile message could make it try up
+// to 65,535 keys, each an AWS KMS call for a discovery keyring. Real
+// messages carry a handful; scripts that encrypt for more keys run
+// unchanged (encryption has no default limit: the user names the keys),
+// and reading such a message needs the flag.
+const defaultMaxEDKs = 10
 
 // maxFrameLength is the largest frame the other SDKs read (Python's
 // MAX_FRAME_SIZE).
@@ -181,6 +190,8 @@ func buildConfig(o *rawOptions) (*config, error) {
 			return nil, usagef("--max-encrypted-data-keys must be between 1 and 65535, not %d", *o.maxEDKs)
 		}
 		c.maxEDKs = int(*o.maxEDKs)
+	} else if c.decrypting() {
+		c.maxEDKs = defaultMaxEDKs
 	}
 	if o.jobs != nil {
 		switch n := *o.jobs; {

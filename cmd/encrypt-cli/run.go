@@ -162,7 +162,7 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, encryptsdk.ErrSignedMessage):
 		hint = "the message is signed; decrypt it with -d/--decrypt (add --buffer to release nothing before the signature verifies)"
 	case errors.Is(err, encryptsdk.ErrTooManyEncryptedDataKeys):
-		hint = "raise --max-encrypted-data-keys if the message comes from a trusted source"
+		hint = fmt.Sprintf("raise --max-encrypted-data-keys if the message comes from a trusted source (without it, decryption accepts --max-encrypted-data-keys %d)", defaultMaxEDKs)
 	case errors.Is(err, encryptsdk.ErrBodyTooLarge):
 		hint = "raise --max-length if the message comes from a trusted source"
 	case errors.Is(err, encryptsdk.ErrHeaderAuthentication), errors.Is(err, encryptsdk.ErrFrameAuthentication),
