@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/argparse"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -92,7 +94,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 			for _, t := range o.encCtx {
 				if !strings.Contains(t, "=") {
 					if t == "" {
-						return nil, usagef("-c: an encryption context key may not be empty")
+						return nil, clierr.Usagef("-c: an encryption context key may not be empty")
 					}
 					if !slices.Contains(c.reqKeys, t) {
 						c.reqKeys = append(c.reqKeys, t)
@@ -117,10 +119,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 			c.encCtx = map[string]string{}
 			for k, v := range kv {
 				if strings.HasPrefix(k, materials.ReservedPrefix) {
-					return nil, &usageError{
-						msg:  fmt.Sprintf("-c: encryption context key %q uses the reserved prefix %q", k, materials.ReservedPrefix),
-						hint: "the SDK writes aws-crypto- keys itself; choose another name",
-					}
+					return nil, clierr.Usage(fmt.Sprintf("-c: encryption context key %q uses the reserved prefix %q", k, materials.ReservedPrefix), "the SDK writes aws-crypto- keys itself; choose another name")
 				}
 				c.encCtx[k] = v[0] // the Python CLI keeps the first value of a repeated key
 			}
@@ -145,10 +144,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 				names = append(names, pythonSuiteName(suite.ID))
 			}
 			slices.Sort(names)
-			return nil, &usageError{
-				msg:  fmt.Sprintf("argument --algorithm: invalid choice: %s", pyRepr(*o.algorithm)),
-				hint: "choose from " + strings.Join(names, ", "),
-			}
+			return nil, clierr.Usage(fmt.Sprintf("argument --algorithm: invalid choice: %s", argparse.Repr(*o.algorithm)), "choose from "+strings.Join(names, ", "))
 		}
 		c.suite = id
 		if !c.decrypting() {
@@ -158,10 +154,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 				if c.policy == algorithms.ForbidEncryptAllowDecrypt {
 					hint = "use --commitment-policy require-encrypt-require-decrypt to encrypt with a committing suite"
 				}
-				return nil, &usageError{
-					msg:  fmt.Sprintf("--algorithm %s is not allowed by --commitment-policy %s", *o.algorithm, o.commitment),
-					hint: hint,
-				}
+				return nil, clierr.Usage(fmt.Sprintf("--algorithm %s is not allowed by --commitment-policy %s", *o.algorithm, o.commitment), hint)
 			}
 		}
 	}
@@ -171,23 +164,20 @@ func buildConfig(o *rawOptions) (*config, error) {
 		case n == 0:
 			c.nonFramed = true
 		case n < 0 || n > maxFrameLength:
-			return nil, &usageError{
-				msg:  fmt.Sprintf("--frame-length %d is outside 0 to %d", n, maxFrameLength),
-				hint: "0 writes a non-framed message; the default is 4096",
-			}
+			return nil, clierr.Usage(fmt.Sprintf("--frame-length %d is outside 0 to %d", n, maxFrameLength), "0 writes a non-framed message; the default is 4096")
 		default:
 			c.frameLength = n
 		}
 	}
 	if o.maxLength != nil {
 		if *o.maxLength < 1 {
-			return nil, usagef("--max-length must be at least 1, not %d", *o.maxLength)
+			return nil, clierr.Usagef("--max-length must be at least 1, not %d", *o.maxLength)
 		}
 		c.maxLength = *o.maxLength
 	}
 	if o.maxEDKs != nil {
 		if *o.maxEDKs < 1 || *o.maxEDKs > 0xffff {
-			return nil, usagef("--max-encrypted-data-keys must be between 1 and 65535, not %d", *o.maxEDKs)
+			return nil, clierr.Usagef("--max-encrypted-data-keys must be between 1 and 65535, not %d", *o.maxEDKs)
 		}
 		c.maxEDKs = int(*o.maxEDKs)
 	} else if c.decrypting() {
@@ -196,7 +186,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 	if o.jobs != nil {
 		switch n := *o.jobs; {
 		case n < 0 || n > 1024:
-			return nil, usagef("--jobs must be between 0 and 1024, not %d", n)
+			return nil, clierr.Usagef("--jobs must be between 0 and 1024, not %d", n)
 		case n == 0:
 			c.jobs = runtime.NumCPU()
 		default:

@@ -15,6 +15,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/argparse"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/pyjson"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/materials"
 )
@@ -43,27 +46,27 @@ func runInspect(_ context.Context, args []string, stdin io.Reader, stdout io.Wri
 			v, ok := strings.CutPrefix(a, "--max-encrypted-data-keys=")
 			if !ok {
 				if i+1 >= len(args) {
-					return u.fail(&usageError{msg: "argument --max-encrypted-data-keys: expected one argument", hint: strings.TrimSpace(strings.SplitN(inspectUsage, "\n", 2)[0])})
+					return u.fail(clierr.Usage("argument --max-encrypted-data-keys: expected one argument", strings.TrimSpace(strings.SplitN(inspectUsage, "\n", 2)[0])))
 				}
 				i++
 				v = args[i]
 			}
-			n, err := parsePyInt(v)
+			n, err := argparse.ParseInt(v)
 			if err != nil || n < 1 || n > 0xffff {
-				return u.fail(usagef("--max-encrypted-data-keys must be between 1 and 65535, not %s", v))
+				return u.fail(clierr.Usagef("--max-encrypted-data-keys must be between 1 and 65535, not %s", v))
 			}
 			maxEDKs = int(n)
 		case a == "-" || !strings.HasPrefix(a, "-"):
 			if path != "" {
-				return u.fail(&usageError{msg: "inspect takes one file", hint: strings.TrimSpace(strings.SplitN(inspectUsage, "\n", 2)[0])})
+				return u.fail(clierr.Usage("inspect takes one file", strings.TrimSpace(strings.SplitN(inspectUsage, "\n", 2)[0])))
 			}
 			path = a
 		default:
-			return u.fail(&usageError{msg: "inspect: unknown option " + a, hint: strings.TrimSpace(strings.SplitN(inspectUsage, "\n", 2)[0])})
+			return u.fail(clierr.Usage("inspect: unknown option "+a, strings.TrimSpace(strings.SplitN(inspectUsage, "\n", 2)[0])))
 		}
 	}
 	if path == "" {
-		return u.fail(&usageError{msg: "inspect needs a file (or - for stdin)", hint: strings.TrimSpace(strings.SplitN(inspectUsage, "\n", 2)[0])})
+		return u.fail(clierr.Usage("inspect needs a file (or - for stdin)", strings.TrimSpace(strings.SplitN(inspectUsage, "\n", 2)[0])))
 	}
 	var src io.Reader = stdin
 	if path != "-" {
@@ -89,7 +92,7 @@ func runInspect(_ context.Context, args []string, stdin io.Reader, stdout io.Wri
 	} else {
 		out["header_length"] = int64(len(raw))
 	}
-	b := appendPyJSON(nil, out, 2, 0)
+	b := pyjson.MarshalIndent(out, 2)
 	b = append(b, '\n')
 	if _, err := stdout.Write(b); err != nil {
 		return u.fail(err)
@@ -98,10 +101,10 @@ func runInspect(_ context.Context, args []string, stdin io.Reader, stdout io.Wri
 }
 
 // inspectJSON describes a header for people and scripts.
-func inspectJSON(h *format.Header) jsonObject {
+func inspectJSON(h *format.Header) pyjson.Object {
 	var edks []any
 	for _, k := range h.EncryptedDataKeys {
-		e := jsonObject{
+		e := pyjson.Object{
 			"provider_id":       k.ProviderID,
 			"key_info_base64":   b64(k.ProviderInfo),
 			"key_info":          nil,
@@ -128,14 +131,14 @@ func inspectJSON(h *format.Header) jsonObject {
 	if h.ContentType == format.NonFramed {
 		content = "non-framed"
 	}
-	o := jsonObject{
+	o := pyjson.Object{
 		"version":             int(h.Version),
 		"algorithm":           pythonSuiteName(h.Suite.ID),
 		"algorithm_id":        fmt.Sprintf("0x%04x", uint16(h.Suite.ID)),
 		"committing":          h.Suite.Committing(),
 		"signed":              h.Suite.Signed(),
 		"message_id":          b64(h.MessageID),
-		"encryption_context":  ec,
+		"encryption_context":  map[string]string(ec),
 		"encrypted_data_keys": edks,
 		"content_type":        content,
 		"frame_length":        h.FrameLength,

@@ -37,6 +37,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
 	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/keyring/awskms"
 	"github.com/go-esdk/esdk/materials"
@@ -155,7 +156,7 @@ func (g *kmsGroupConfig) keyring(s kmsSpec, generator bool) (materials.Keyring, 
 			// As the Python provider (and the specification of the MRK-aware
 			// discovery provider) requires, even for messages without a
 			// multi-Region key.
-			return nil, withHint(errors.New("-w discovery=true: no AWS region to decrypt multi-Region keys in"),
+			return nil, clierr.WithHint(errors.New("-w discovery=true: no AWS region to decrypt multi-Region keys in"),
 				"add region=REGION to the -w group, or set AWS_REGION (or a region in the AWS profile)")
 		}
 		var filter *awskms.DiscoveryFilter
@@ -167,7 +168,7 @@ func (g *kmsGroupConfig) keyring(s kmsSpec, generator bool) (materials.Keyring, 
 	if g.region == "" {
 		for _, k := range s.Keys {
 			if !strings.HasPrefix(k, "arn:") {
-				return nil, withHint(fmt.Errorf("-w key=%s: no AWS region for a key that is not an ARN", k),
+				return nil, clierr.WithHint(fmt.Errorf("-w key=%s: no AWS region for a key that is not an ARN", k),
 					"add region=REGION to the -w group, set AWS_REGION, or name the key by its ARN")
 			}
 		}
@@ -200,7 +201,7 @@ func kmsConfigError(s kmsSpec, err error) error {
 		what = fmt.Sprintf("the AWS configuration of profile=%s", s.Profile)
 		hint = "the profile must exist in ~/.aws/config or ~/.aws/credentials (or the files AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name)"
 	}
-	return withHint(fmt.Errorf("cannot load %s: %w", what, err), hint)
+	return clierr.WithHint(fmt.Errorf("cannot load %s: %w", what, err), hint)
 }
 
 // mrkDiscoveryKeyring is the keyring of a discovery=true group: the
@@ -304,7 +305,7 @@ func (k *mrkDiscoveryKeyring) OnDecrypt(ctx context.Context, m materials.Decrypt
 			break
 		}
 		if c.region == "" {
-			errs = append(errs, withHint(fmt.Errorf("%s is a multi-Region key, and no region was given to decrypt it in", c.edk.ProviderInfo),
+			errs = append(errs, clierr.WithHint(fmt.Errorf("%s is a multi-Region key, and no region was given to decrypt it in", c.edk.ProviderInfo),
 				"add region=REGION to the discovery -w group, or set AWS_REGION"))
 			continue
 		}

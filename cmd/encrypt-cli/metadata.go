@@ -12,140 +12,14 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/pyjson"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/materials"
 )
-
-// jsonObject is a JSON object; its keys are written sorted.
-type jsonObject map[string]any
-
-// appendPyJSON appends v as Python's json.dumps(v, sort_keys=True) would
-// write it; with indent > 0, as json.dumps(v, sort_keys=True, indent=indent).
-// v is built from nil, bool, int, int64, uint32, string, []any, []string,
-// jsonObject and map[string]string.
-func appendPyJSON(b []byte, v any, indent, depth int) []byte {
-	newline := func(b []byte, d int) []byte {
-		if indent <= 0 {
-			return b
-		}
-		b = append(b, '\n')
-		return append(b, bytes.Repeat([]byte(" "), indent*d)...)
-	}
-	itemSep := ", "
-	if indent > 0 {
-		itemSep = ","
-	}
-	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...)
-	case bool:
-		return strconv.AppendBool(b, v)
-	case int:
-		return strconv.AppendInt(b, int64(v), 10)
-	case int64:
-		return strconv.AppendInt(b, v, 10)
-	case uint32:
-		return strconv.AppendUint(b, uint64(v), 10)
-	case string:
-		return appendPyString(b, v)
-	case []string:
-		items := make([]any, len(v))
-		for i, s := range v {
-			items[i] = s
-		}
-		return appendPyJSON(b, items, indent, depth)
-	case map[string]string:
-		obj := make(jsonObject, len(v))
-		for k, s := range v {
-			obj[k] = s
-		}
-		return appendPyJSON(b, obj, indent, depth)
-	case materials.EncryptionContext:
-		return appendPyJSON(b, map[string]string(v), indent, depth)
-	case []any:
-		if len(v) == 0 {
-			return append(b, "[]"...)
-		}
-		b = append(b, '[')
-		for i, item := range v {
-			if i > 0 {
-				b = append(b, itemSep...)
-			}
-			b = newline(b, depth+1)
-			b = appendPyJSON(b, item, indent, depth+1)
-		}
-		b = newline(b, depth)
-		return append(b, ']')
-	case jsonObject:
-		if len(v) == 0 {
-			return append(b, "{}"...)
-		}
-		b = append(b, '{')
-		for i, k := range sortedKeys(v) {
-			if i > 0 {
-				b = append(b, itemSep...)
-			}
-			b = newline(b, depth+1)
-			b = appendPyString(b, k)
-			b = append(b, ": "...)
-			b = appendPyJSON(b, v[k], indent, depth+1)
-		}
-		b = newline(b, depth)
-		return append(b, '}')
-	}
-	panic(fmt.Sprintf("appendPyJSON: unexpected %T", v))
-}
-
-// appendPyString writes s as a JSON string with ensure_ascii. Bytes that
-// are not UTF-8 are written as the lone surrogates Python's
-// surrogateescape gives them (\udcXX), as Python does for such file names.
-func appendPyString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	u := func(b []byte, r rune) []byte {
-		return append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
-	}
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = u(b, 0xdc00|rune(s[i]))
-			i++
-			continue
-		}
-		i += size
-		switch {
-		case r == '"':
-			b = append(b, `\"`...)
-		case r == '\\':
-			b = append(b, `\\`...)
-		case r == '\n':
-			b = append(b, `\n`...)
-		case r == '\r':
-			b = append(b, `\r`...)
-		case r == '\t':
-			b = append(b, `\t`...)
-		case r == '\b':
-			b = append(b, `\b`...)
-		case r == '\f':
-			b = append(b, `\f`...)
-		case r < 0x20 || r > 0x7e && r < 0x10000:
-			b = u(b, r)
-		case r >= 0x10000:
-			r1, r2 := utf16.EncodeRune(r)
-			b = u(u(b, r1), r2)
-		default:
-			b = append(b, byte(r))
-		}
-	}
-	return append(b, '"')
-}
 
 // pythonSuiteName is the Python ESDK's Algorithm member name for a suite,
 // which the Python CLI's --algorithm accepts and its metadata writes: the
@@ -164,15 +38,15 @@ func parseSuite(s string) (algorithms.ID, bool) {
 func b64(p []byte) string { return base64.StdEncoding.EncodeToString(p) }
 
 // headerJSON is the Python CLI's json_ready_header.
-func headerJSON(h *format.Header) jsonObject {
+func headerJSON(h *format.Header) pyjson.Object {
 	edks := slices.Clone(h.EncryptedDataKeys)
 	slices.SortStableFunc(edks, func(a, b materials.EncryptedDataKey) int {
 		return bytes.Compare(append([]byte(a.ProviderID), a.ProviderInfo...), append([]byte(b.ProviderID), b.ProviderInfo...))
 	})
 	var list []any
 	for _, k := range edks {
-		list = append(list, jsonObject{
-			"key_provider":       jsonObject{"provider_id": b64([]byte(k.ProviderID)), "key_info": b64(k.ProviderInfo)},
+		list = append(list, pyjson.Object{
+			"key_provider":       pyjson.Object{"provider_id": b64([]byte(k.ProviderID)), "key_info": b64(k.ProviderInfo)},
 			"encrypted_data_key": b64(k.Ciphertext),
 		})
 	}
@@ -183,12 +57,12 @@ func headerJSON(h *format.Header) jsonObject {
 	if ec == nil {
 		ec = materials.EncryptionContext{}
 	}
-	o := jsonObject{
+	o := pyjson.Object{
 		"version":             fmt.Sprintf("%d.0", h.Version),
 		"type":                nil,
 		"algorithm":           pythonSuiteName(h.Suite.ID),
 		"message_id":          b64(h.MessageID),
-		"encryption_context":  ec,
+		"encryption_context":  map[string]string(ec),
 		"encrypted_data_keys": list,
 		"content_type":        int(h.ContentType),
 		"header_iv_length":    nil,
@@ -208,8 +82,8 @@ func headerJSON(h *format.Header) jsonObject {
 // headerAuthJSON is the Python CLI's json_ready_header_auth. In message
 // format 2 the IV is not stored; Python reports the suite's fixed IV (12
 // zero bytes).
-func headerAuthJSON(a format.HeaderAuth) jsonObject {
-	return jsonObject{"iv": b64(a.AuthIV()), "tag": b64(a.Tag)}
+func headerAuthJSON(a format.HeaderAuth) pyjson.Object {
+	return pyjson.Object{"iv": b64(a.AuthIV()), "tag": b64(a.Tag)}
 }
 
 // metadataSink writes metadata lines in operation order, whatever order
@@ -268,6 +142,6 @@ func (m *metadataSink) close() error {
 }
 
 // metadataLine renders one operation's record.
-func metadataLine(o jsonObject) []byte {
-	return append(appendPyJSON(nil, o, 0, 0), '\n')
+func metadataLine(o pyjson.Object) []byte {
+	return append(pyjson.Marshal(o), '\n')
 }

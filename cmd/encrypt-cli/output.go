@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
 )
 
 // outputFile writes to a temporary file beside its target and renames it
@@ -53,7 +55,7 @@ func newOutputFile(path string, noClobber bool) (*outputFile, error) {
 	case errors.Is(err, syscall.EISDIR):
 		return nil, fmt.Errorf("%s is a directory", path)
 	case errors.Is(err, fs.ErrNotExist) && lfi.Mode()&fs.ModeSymlink != 0:
-		return nil, withHint(fmt.Errorf("%s is a symbolic link to a file that does not exist", path),
+		return nil, clierr.WithHint(fmt.Errorf("%s is a symbolic link to a file that does not exist", path),
 			"name the link's target with -o, or remove the link")
 	case err != nil:
 		return nil, err

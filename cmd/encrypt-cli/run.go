@@ -15,6 +15,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/argfile"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/pyjson"
 	"github.com/go-esdk/esdk/encryptsdk"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/materials"
@@ -62,7 +65,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if len(args) > 0 && args[0] == "inspect" {
 		return runInspect(ctx, args[1:], stdin, stdout, u)
 	}
-	raw, err := parseArgs(args, osArgEnv())
+	raw, err := parseArgs(args, argfile.OSEnv())
 	if err != nil {
 		return u.fail(err)
 	}
@@ -129,10 +132,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 // fail prints err and returns its exit status.
 func (u *ui) fail(err error) int {
-	var ue *usageError
-	if errors.As(err, &ue) {
-		u.errorf("%s", ue.msg)
-		hint := ue.hint
+	if clierr.IsUsage(err) {
+		u.errorf("%s", err)
+		hint := clierr.Hint(err)
 		if hint == "" {
 			hint = "run '" + progName + " --help' for usage"
 		}
@@ -148,11 +150,10 @@ func (u *ui) fail(err error) int {
 // explain turns an error into a message and a hint.
 func explain(err error) (msg, hint string) {
 	msg = err.Error()
-	var he *hintError
 	var nd *encryptsdk.NoDecryptableKeyError
 	switch {
-	case errors.As(err, &he):
-		hint = he.hint
+	case clierr.Hint(err) != "":
+		hint = clierr.Hint(err)
 	case errors.Is(err, format.ErrBase64):
 		hint = "the input looks base64-encoded; did you mean --decode?"
 	case errors.As(err, &nd):
@@ -547,7 +548,7 @@ func (r *runner) encrypt(ctx context.Context, o op, src io.Reader, size int64, w
 		return err
 	}
 	if r.meta.enabled() {
-		res.meta = metadataLine(jsonObject{
+		res.meta = metadataLine(pyjson.Object{
 			"mode":   r.cfg.mode,
 			"input":  metaPath(o.src, "<stdin>"),
 			"output": metaPath(o.dst, "<stdout>"),
@@ -574,7 +575,7 @@ func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, 
 	}
 	hdr := d.Header()
 	rec.on = false
-	meta := jsonObject{
+	meta := pyjson.Object{
 		"mode":   r.cfg.mode,
 		"input":  metaPath(o.src, "<stdin>"),
 		"output": metaPath(o.dst, "<stdout>"),
@@ -621,7 +622,7 @@ func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, 
 		if len(missingText) > 0 {
 			parts = append(parts, "missing or different pairs: "+strings.Join(missingText, ", "))
 		}
-		return withHint(fmt.Errorf("%w (%s)", errContextMismatch, strings.Join(parts, "; ")),
+		return clierr.WithHint(fmt.Errorf("%w (%s)", errContextMismatch, strings.Join(parts, "; ")),
 			"no output was written; '"+progName+" inspect FILE' shows the message's encryption context")
 	}
 	if err := copyContext(ctx, w, d); err != nil {
