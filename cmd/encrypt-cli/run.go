@@ -308,15 +308,13 @@ func (r *runner) runAll(ctx context.Context, ops []op) int {
 	work := make(chan []int)
 	var wg sync.WaitGroup
 	for range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for chain := range work {
 				for _, i := range chain {
 					finished(i, r.do(ctx, ops[i]))
 				}
 			}
-		}()
+		})
 	}
 	for _, c := range chains {
 		work <- c
@@ -564,8 +562,7 @@ var errContextMismatch = errors.New("Skipping decrypt because discovered encrypt
 // decrypt decrypts src to w. hold asks the Decryptor to release nothing
 // until the whole message has verified.
 func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, hold bool, res *result) error {
-	rec := &headRecorder{r: src, on: true}
-	d, err := r.client.Decrypt(ctx, rec, &encryptsdk.DecryptOptions{
+	d, err := r.client.Decrypt(ctx, src, &encryptsdk.DecryptOptions{
 		UnsignedOnly:        r.cfg.mode == "decrypt-unsigned",
 		BufferUntilVerified: hold,
 		MaxBodySize:         r.cfg.maxLength,
@@ -574,17 +571,13 @@ func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, 
 		return err
 	}
 	hdr := d.Header()
-	rec.on = false
 	meta := pyjson.Object{
 		"mode":   r.cfg.mode,
 		"input":  metaPath(o.src, "<stdin>"),
 		"output": metaPath(o.dst, "<stdout>"),
 		"header": headerJSON(hdr),
 	}
-	if auth, ok := rec.headerAuth(hdr); ok {
-		meta["header_auth"] = headerAuthJSON(auth)
-	}
-	rec.buf = nil
+	meta["header_auth"] = headerAuthJSON(d.HeaderAuth())
 
 	// Required encryption context, checked before any plaintext is read.
 	ec := hdr.EncryptionContext
@@ -708,41 +701,4 @@ func (s *spaceFilter) Read(p []byte) (int, error) {
 			return k, err
 		}
 	}
-}
-
-// headRecorder keeps the bytes read until the header has been parsed, so
-// that the header authentication can be reported (the Decryptor does not
-// expose it). It holds at most the header plus one read-ahead buffer.
-type headRecorder struct {
-	r   io.Reader
-	buf []byte
-	on  bool
-}
-
-func (h *headRecorder) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if h.on {
-		h.buf = append(h.buf, p[:n]...)
-	}
-	return n, err
-}
-
-// headerAuth finds the header authentication after the header's bytes.
-func (h *headRecorder) headerAuth(hdr *format.Header) (format.HeaderAuth, bool) {
-	raw, err := hdr.AppendBinary(nil)
-	if err != nil || !bytes.HasPrefix(h.buf, raw) {
-		return format.HeaderAuth{}, false
-	}
-	rest := h.buf[len(raw):]
-	const tagLen, ivLen = 16, 12
-	if hdr.Version == 1 {
-		if len(rest) < ivLen+tagLen {
-			return format.HeaderAuth{}, false
-		}
-		return format.HeaderAuth{IV: bytes.Clone(rest[:ivLen]), Tag: bytes.Clone(rest[ivLen : ivLen+tagLen])}, true
-	}
-	if len(rest) < tagLen {
-		return format.HeaderAuth{}, false
-	}
-	return format.HeaderAuth{Tag: bytes.Clone(rest[:tagLen])}, true
 }

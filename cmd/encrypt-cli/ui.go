@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/term"
 )
 
 const progName = "encrypt-cli"
@@ -62,15 +64,12 @@ func (u *ui) debug(text string) {
 	}
 }
 
-// isTerminal reports whether w is a terminal. It is a variable so that
+// isTerminal reports whether w is a terminal (golang.org/x/term: a
+// character device such as /dev/null is not). It is a variable so that
 // tests can pretend.
 var isTerminal = func(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && fi.Mode()&os.ModeDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // progressThreshold is the input size from which a progress bar is shown.
@@ -93,9 +92,7 @@ func startProgress(u *ui, total int64) *progress {
 	p := &progress{total: total, u: u, stop: make(chan struct{})}
 	u.prog = p
 	p.draw() // at once, then every progressInterval
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
+	p.wg.Go(func() {
 		t := time.NewTicker(progressInterval)
 		defer t.Stop()
 		for {
@@ -106,7 +103,7 @@ func startProgress(u *ui, total int64) *progress {
 				p.draw()
 			}
 		}
-	}()
+	})
 	return p
 }
 
