@@ -9,6 +9,8 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/argparse"
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/keyconf"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/metadata"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -16,7 +18,7 @@ import (
 type config struct {
 	mode           string // "encrypt", "decrypt" or "decrypt-unsigned"
 	input, output  string
-	keys           []keySpec
+	keys           []keyconf.Spec
 	encCtx         map[string]string // encrypt: the encryption context
 	reqPairs       map[string]string // decrypt: pairs the message must have
 	reqKeys        []string          // decrypt: keys the message must have
@@ -26,7 +28,7 @@ type config struct {
 	maxLength      int64 // 0: no limit
 	maxEDKs        int   // 0: no limit (encrypt without the flag); defaultMaxEDKs on decrypt without it
 	policy         algorithms.CommitmentPolicy
-	caching        *cachingConfig
+	caching        *keyconf.Caching
 	buffer         bool
 	encode, decode bool
 	suppress       bool
@@ -81,7 +83,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 	if o.metadata != nil {
 		c.metadata = *o.metadata
 	}
-	keys, warnings, err := parseWrappingKeys(o.wrapping, c.decrypting())
+	keys, warnings, err := keyconf.ParseWrappingKeys(o.wrapping, c.decrypting())
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +103,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 					}
 					continue
 				}
-				kv, err := parseKV([]string{t})
+				kv, err := keyconf.ParseKV([]string{t})
 				if err != nil {
 					return nil, err
 				}
@@ -112,7 +114,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 				}
 			}
 		} else {
-			kv, err := parseKV(o.encCtx)
+			kv, err := keyconf.ParseKV(o.encCtx)
 			if err != nil {
 				return nil, err
 			}
@@ -137,11 +139,11 @@ func buildConfig(o *rawOptions) (*config, error) {
 	}
 
 	if o.algorithm != nil {
-		id, ok := parseSuite(*o.algorithm)
+		id, ok := metadata.ParseSuite(*o.algorithm)
 		if !ok {
 			var names []string
 			for _, suite := range algorithms.All() {
-				names = append(names, pythonSuiteName(suite.ID))
+				names = append(names, metadata.SuiteName(suite.ID))
 			}
 			slices.Sort(names)
 			return nil, clierr.Usage(fmt.Sprintf("argument --algorithm: invalid choice: %s", argparse.Repr(*o.algorithm)), "choose from "+strings.Join(names, ", "))
@@ -194,7 +196,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 		}
 	}
 	if o.cachingSet {
-		if c.caching, err = parseCaching(o.caching); err != nil {
+		if c.caching, err = keyconf.ParseCaching(o.caching); err != nil {
 			return nil, err
 		}
 	}

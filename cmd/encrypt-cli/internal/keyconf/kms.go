@@ -1,4 +1,4 @@
-package main
+package keyconf
 
 // AWS KMS wrapping keys: the -w groups of the Python CLI's aws-kms
 // provider, turned into keyrings of package awskms.
@@ -32,7 +32,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
@@ -90,18 +89,11 @@ func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, err
 	return awsconfig.LoadDefaultConfig(ctx, opts...)
 }
 
-// kmsUserAgent marks the CLI's requests, as the Python CLI adds
-// AwsEncryptionSdkCli/<version> to botocore's user agent.
-func kmsUserAgent() func(*kms.Options) {
-	v, _ := versions()
-	return kms.WithAPIOptions(awsmiddleware.AddUserAgentKeyValue(progName, v))
-}
-
 // kmsKeyring returns the keyring for every AWS KMS -w group of the command,
 // in command-line order (MRK-aware strict keyrings for Keys, MRK-aware
 // discovery keyrings otherwise, one client per region). It is the only
 // place the CLI touches AWS.
-func kmsKeyring(ctx context.Context, specs []kmsSpec) (materials.Keyring, error) {
+func kmsKeyring(ctx context.Context, specs []kmsSpec, kmsOpts []func(*kms.Options)) (materials.Keyring, error) {
 	if len(specs) == 0 {
 		return nil, errors.New("no AWS KMS wrapping keys")
 	}
@@ -122,7 +114,7 @@ func kmsKeyring(ctx context.Context, specs []kmsSpec) (materials.Keyring, error)
 			if err != nil {
 				return nil, kmsConfigError(s, err)
 			}
-			g = &kmsGroupConfig{region: cfg.Region, supplier: awskms.NewClientSupplier(cfg, kmsUserAgent())}
+			g = &kmsGroupConfig{region: cfg.Region, supplier: awskms.NewClientSupplier(cfg, kmsOpts...)}
 			suppliers[gk] = g
 		}
 		kr, err := g.keyring(s, i == 0 && primary)

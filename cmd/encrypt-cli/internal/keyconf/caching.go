@@ -1,4 +1,4 @@
-package main
+package keyconf
 
 import (
 	"fmt"
@@ -12,25 +12,25 @@ import (
 	"github.com/go-esdk/esdk/materials"
 )
 
-// cachingConfig is --caching, checked against the Python CLI's rules
+// Caching is --caching, checked against the Python CLI's rules
 // (_process_caching_config): capacity and max_age are required, the other
 // two optional, and no other key is allowed.
-type cachingConfig struct {
+type Caching struct {
 	Capacity             int64
 	MaxAge               float64 // seconds
 	MaxMessagesEncrypted int64   // 0: not set
 	MaxBytesEncrypted    int64   // 0: not set
 }
 
-func parseCaching(tokens []string) (*cachingConfig, error) {
-	kv, err := parseKV(tokens)
+func ParseCaching(tokens []string) (*Caching, error) {
+	kv, err := ParseKV(tokens)
 	if err != nil {
 		return nil, err
 	}
 	if !kv.has("capacity") || !kv.has("max_age") {
 		return nil, clierr.Usage(`If enabling caching, both "capacity" and "max_age" are required`, "--caching capacity=10 max_age=300")
 	}
-	c := &cachingConfig{}
+	c := &Caching{}
 	for _, k := range sortedKeys(kv) {
 		v := kv[k][0] // the Python CLI uses the first value of a repeated key
 		var err error
@@ -68,13 +68,13 @@ func parseCaching(tokens []string) (*cachingConfig, error) {
 	return c, nil
 }
 
-// cachingManager wraps under in a caching materials manager with a local
+// CachingManager wraps under in a caching materials manager with a local
 // cache of cfg.Capacity entries, as the Python CLI does
 // (CachingCryptoMaterialsManager over a LocalCryptoMaterialsCache). Data
 // keys are then shared by the messages of one run, within the limits of
 // cfg; the CLI passes each file's size as the plaintext length, so that
 // max_bytes_encrypted is accounted for.
-func cachingManager(cfg *cachingConfig, under materials.Manager) (materials.Manager, error) {
+func CachingManager(cfg *Caching, under materials.Manager) (materials.Manager, error) {
 	maxAge := time.Duration(math.MaxInt64)
 	if s := cfg.MaxAge * float64(time.Second); s < float64(math.MaxInt64) {
 		maxAge = max(time.Duration(s), 1)

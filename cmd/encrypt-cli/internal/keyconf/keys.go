@@ -1,4 +1,8 @@
-package main
+// Package keyconf turns encrypt-cli's key options into a materials
+// manager: the -w groups of the Python aws-encryption-cli (AWS KMS keys,
+// strict or discovery, with its rules and messages) plus local raw AES and
+// raw RSA keys, and --caching.
+package keyconf
 
 // Wrapping keys: the -w grammar of the Python CLI, plus local keys.
 //
@@ -25,6 +29,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
 	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/keyring/awskms"
@@ -40,15 +45,15 @@ const (
 	knownProvidersText = "aws-kms (the default), raw-aes, raw-rsa"
 )
 
-// keySpec is one -w group, checked.
-type keySpec struct {
+// Spec is one -w group, checked.
+type Spec struct {
 	kms *kmsSpec
 	aes *rawKeySpec
 	rsa *rawKeySpec
 }
 
 // String describes the group for messages; it holds no key material.
-func (s keySpec) String() string {
+func (s Spec) String() string {
 	switch {
 	case s.kms != nil && s.kms.Discovery:
 		return fmt.Sprintf("aws-kms discovery (region %q, profile %q, accounts %v, partition %q)", s.kms.Region, s.kms.Profile, s.kms.DiscoveryAccounts, s.kms.DiscoveryPartition)
@@ -71,13 +76,13 @@ type rawKeySpec struct {
 
 func (s *rawKeySpec) String() string { return s.namespace + "/" + s.name }
 
-// kvPairs holds the key=value tokens of one group, values in order.
-type kvPairs map[string][]string
+// KV holds the key=value tokens of one group, values in order.
+type KV map[string][]string
 
-// parseKV is the Python CLI's _parse_kwargs: every token is key=value with
+// ParseKV is the Python CLI's _parse_kwargs: every token is key=value with
 // a non-empty key and value; repeated keys collect their values.
-func parseKV(tokens []string) (kvPairs, error) {
-	kv := kvPairs{}
+func ParseKV(tokens []string) (KV, error) {
+	kv := KV{}
 	for _, t := range tokens {
 		k, v, ok := strings.Cut(t, "=")
 		if !ok || k == "" || v == "" {
@@ -88,18 +93,18 @@ func parseKV(tokens []string) (kvPairs, error) {
 	return kv, nil
 }
 
-func (kv kvPairs) has(k string) bool { return len(kv[k]) > 0 }
+func (kv KV) has(k string) bool { return len(kv[k]) > 0 }
 
-// parseWrappingKeys checks every -w group. decrypt is true for both decrypt
+// ParseWrappingKeys checks every -w group. decrypt is true for both decrypt
 // modes. The strings returned are warnings for the user.
-func parseWrappingKeys(groups [][]string, decrypt bool) ([]keySpec, []string, error) {
+func ParseWrappingKeys(groups [][]string, decrypt bool) ([]Spec, []string, error) {
 	if len(groups) == 0 {
 		return nil, nil, clierr.Usagef("No wrapping key provider configuration found")
 	}
-	var specs []keySpec
+	var specs []Spec
 	var warnings []string
 	for gi, g := range groups {
-		kv, err := parseKV(g)
+		kv, err := ParseKV(g)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -111,7 +116,7 @@ func parseWrappingKeys(groups [][]string, decrypt bool) ([]keySpec, []string, er
 			return nil, nil, clierr.Usagef(`You must provide exactly one "provider" for each wrapping key provider configuration. %d provided`, len(provider))
 		}
 		delete(kv, "provider")
-		var spec keySpec
+		var spec Spec
 		switch provider[0] {
 		case providerKMS, providerKMSPython:
 			k, w, err := parseKMSSpec(kv, decrypt)
@@ -139,14 +144,14 @@ func parseWrappingKeys(groups [][]string, decrypt bool) ([]keySpec, []string, er
 	return specs, warnings, nil
 }
 
-func discoveryAttrs(kv kvPairs) bool {
+func discoveryAttrs(kv KV) bool {
 	return kv.has("discovery") || kv.has("discovery-account") || kv.has("discovery-partition")
 }
 
 // parseKMSSpec applies the Python CLI's rules for an AWS KMS group
 // (_process_kms_key_config, _process_discovery_args and the checks of
 // aws_kms_master_key_provider).
-func parseKMSSpec(kv kvPairs, decrypt bool) (*kmsSpec, []string, error) {
+func parseKMSSpec(kv KV, decrypt bool) (*kmsSpec, []string, error) {
 	if !decrypt && discoveryAttrs(kv) {
 		return nil, nil, clierr.Usagef("Discovery attributes are supported only on decryption for AWS KMS keys")
 	}
@@ -238,7 +243,7 @@ func pseudoBool(v string) (bool, error) {
 }
 
 // parseRawSpec checks a raw-aes or raw-rsa group.
-func parseRawSpec(provider string, kv kvPairs) (*rawKeySpec, error) {
+func parseRawSpec(provider string, kv KV) (*rawKeySpec, error) {
 	if discoveryAttrs(kv) {
 		return nil, clierr.Usagef("Discovery attributes are supported only for AWS KMS wrapping keys")
 	}
@@ -302,13 +307,15 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// buildKeyring makes the keyring of the -w groups: one keyring per group,
+// BuildKeyring makes the keyring of the -w groups: one keyring per group,
 // combined in a multi-keyring whose generator is the first group's. All
 // AWS KMS groups are handed to kmsKeyring together; their keyring takes the
 // place of the first of them.
-func buildKeyring(ctx context.Context, specs []keySpec, decrypt bool, warn func(string)) (materials.Keyring, error) {
+//
+// kmsOpts are applied to every AWS KMS client (for example a user agent).
+func BuildKeyring(ctx context.Context, specs []Spec, decrypt bool, warn func(string), kmsOpts ...func(*kms.Options)) (materials.Keyring, error) {
 	var rings []materials.Keyring
-	var kms []kmsSpec
+	var kmsSpecs []kmsSpec
 	kmsAt := -1
 	for _, s := range specs {
 		switch {
@@ -317,7 +324,7 @@ func buildKeyring(ctx context.Context, specs []keySpec, decrypt bool, warn func(
 				kmsAt = len(rings)
 				rings = append(rings, nil)
 			}
-			kms = append(kms, *s.kms)
+			kmsSpecs = append(kmsSpecs, *s.kms)
 		case s.aes != nil:
 			kr, err := rawAESKeyring(s.aes)
 			if err != nil {
@@ -333,7 +340,7 @@ func buildKeyring(ctx context.Context, specs []keySpec, decrypt bool, warn func(
 		}
 	}
 	if kmsAt >= 0 {
-		kr, err := kmsKeyring(ctx, kms)
+		kr, err := kmsKeyring(ctx, kmsSpecs, kmsOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -510,4 +517,11 @@ func rawRSAKeyring(s *rawKeySpec, decrypt bool, warn func(string)) (materials.Ke
 		return nil, fmt.Errorf("-w key=%s: %w", s.name, err)
 	}
 	return kr, nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }

@@ -1,4 +1,7 @@
-package main
+// Package outfile writes encrypt-cli's output files: to a temporary file
+// that replaces the target only when the operation succeeded, after the
+// kernel agreed that the user may write the target.
+package outfile
 
 import (
 	"crypto/rand"
@@ -15,7 +18,7 @@ import (
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
 )
 
-// outputFile writes to a temporary file beside its target and renames it
+// File writes to a temporary file beside its target and renames it
 // over the target on commit, so that a failed operation leaves no partial
 // file and never destroys an existing one. The temporary file is created
 // on the first write. A target that exists and is not a regular file (a
@@ -28,7 +31,7 @@ import (
 // (fs.protected_symlinks) fails here and is left alone. Symbolic links are
 // never resolved in user space: the file replaced on commit is the one the
 // kernel opened.
-type outputFile struct {
+type File struct {
 	target    string // the path written on commit
 	direct    bool
 	noClobber bool
@@ -38,8 +41,11 @@ type outputFile struct {
 	written   int64 // bytes written to a direct target
 }
 
-func newOutputFile(path string, noClobber bool) (*outputFile, error) {
-	o := &outputFile{target: path, noClobber: noClobber}
+// New prepares the output for path. With noClobber, a file that appears at
+// path while the operation runs is left alone (Commit returns
+// ErrSkippedExisting).
+func New(path string, noClobber bool) (*File, error) {
+	o := &File{target: path, noClobber: noClobber}
 	lfi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return o, nil // a new file
@@ -99,7 +105,7 @@ func openedPath(f *os.File, fi fs.FileInfo) (string, error) {
 	return p, nil
 }
 
-func (o *outputFile) open() error {
+func (o *File) open() error {
 	if o.f != nil {
 		return nil
 	}
@@ -125,7 +131,7 @@ func (o *outputFile) open() error {
 		o.f, o.tmp = f, name
 		if o.mode != 0 {
 			if err := f.Chmod(o.mode); err != nil {
-				o.abort()
+				o.Abort()
 				return err
 			}
 		}
@@ -134,7 +140,16 @@ func (o *outputFile) open() error {
 	return errors.New("cannot create a temporary file")
 }
 
-func (o *outputFile) Write(p []byte) (int, error) {
+// Direct reports whether the target is written directly (it is not a
+// regular file): what is written reaches it at once.
+func (o *File) Direct() bool { return o.direct }
+
+// Written returns the number of bytes written to a direct target.
+func (o *File) Written() int64 { return o.written }
+
+// Write writes to the temporary file (created on the first write) or to a
+// direct target.
+func (o *File) Write(p []byte) (int, error) {
 	if err := o.open(); err != nil {
 		return 0, err
 	}
@@ -145,8 +160,8 @@ func (o *outputFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// commit makes the output visible under its name.
-func (o *outputFile) commit() error {
+// Commit makes the output visible under its name.
+func (o *File) Commit() error {
 	if err := o.open(); err != nil { // an empty output still makes a file
 		return err
 	}
@@ -156,12 +171,12 @@ func (o *outputFile) commit() error {
 		return err
 	}
 	if err := o.f.Sync(); err != nil {
-		o.abort()
+		o.Abort()
 		return err
 	}
 	if err := o.f.Close(); err != nil {
 		o.f = nil
-		o.abort()
+		o.Abort()
 		return err
 	}
 	o.f = nil
@@ -173,11 +188,11 @@ func (o *outputFile) commit() error {
 		} else if errors.Is(err, fs.ErrExist) {
 			os.Remove(o.tmp)
 			o.tmp = ""
-			return errSkippedExisting
+			return ErrSkippedExisting
 		} else if _, statErr := os.Lstat(o.target); statErr == nil {
 			os.Remove(o.tmp)
 			o.tmp = ""
-			return errSkippedExisting
+			return ErrSkippedExisting
 		} else {
 			err = os.Rename(o.tmp, o.target)
 		}
@@ -185,7 +200,7 @@ func (o *outputFile) commit() error {
 		err = os.Rename(o.tmp, o.target)
 	}
 	if err != nil {
-		o.abort()
+		o.Abort()
 		return err
 	}
 	o.tmp = ""
@@ -196,8 +211,9 @@ func (o *outputFile) commit() error {
 	return nil
 }
 
-// abort removes the temporary file; the target is untouched.
-func (o *outputFile) abort() {
+// Abort removes the temporary file; the target is untouched. It does
+// nothing after Commit.
+func (o *File) Abort() {
 	if o.f != nil {
 		o.f.Close()
 		o.f = nil
@@ -208,6 +224,8 @@ func (o *outputFile) abort() {
 	}
 }
 
-var errSkippedExisting = errors.New("output file appeared while the operation ran; left it alone (--no-overwrite)")
+// ErrSkippedExisting is returned by Commit when a file appeared at the
+// target under --no-overwrite.
+var ErrSkippedExisting = errors.New("output file appeared while the operation ran; left it alone (--no-overwrite)")
 
-var _ io.Writer = (*outputFile)(nil)
+var _ io.Writer = (*File)(nil)

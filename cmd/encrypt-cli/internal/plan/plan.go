@@ -1,8 +1,10 @@
-package main
+package plan
 
-// Input and output resolution, as the Python CLI does it
-// (__init__.py: process_cli_request, io_handling.py), and the output file
-// that replaces its target only when the operation succeeds.
+// Package plan turns encrypt-cli's -i and -o into operations, as the
+// Python aws-encryption-cli does (__init__.py: process_cli_request,
+// io_handling.py): glob patterns with Python's rules, directories walked
+// like os.walk, outputs named SOURCE.encrypted or SOURCE.decrypted, and the
+// same checks with the same messages.
 
 import (
 	"errors"
@@ -29,17 +31,18 @@ func exists(p string) bool {
 	return err == nil
 }
 
-func isRegular(p string) bool {
+// IsRegular reports whether p is (or links to) a regular file.
+func IsRegular(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular()
 }
 
 // ---- operations ----
 
-// op is one encryption or decryption: a source and a destination, each a
+// Op is one encryption or decryption: a source and a destination, each a
 // path or "-" for stdin/stdout.
-type op struct {
-	src, dst string
+type Op struct {
+	Src, Dst string
 }
 
 // outputName is the Python CLI's output_filename: the source's base name
@@ -56,19 +59,35 @@ func outputName(src, dstDir, mode string, suffix *string) string {
 	return filepath.Join(dstDir, filepath.Base(src)) + s
 }
 
-// planner turns the command's input and output into operations.
-type planner struct {
-	cfg  *config
-	warn func(string)
+// Request is what Plan needs from the command line.
+type Request struct {
+	Input, Output string  // -i and -o
+	Mode          string  // "encrypt", "decrypt" or "decrypt-unsigned"
+	Suffix        *string // --suffix; nil for the default
+	Recursive     bool
+	Metadata      string // --metadata-output
+	Suppress      bool   // -S
+	Warn          func(string)
 }
 
-// plan resolves -i and -o. Its errors are the Python CLI's
-// BadUserArgumentError checks (exit status 1).
-func (p *planner) plan() ([]op, error) {
-	cfg := p.cfg
-	in, out := cfg.input, cfg.output
+// Plan resolves -i and -o into operations. Its errors are the Python
+// CLI's BadUserArgumentError checks (exit status 1).
+func Plan(req Request) ([]Op, error) {
+	p := &planner{req: req}
+	return p.plan()
+}
+
+type planner struct {
+	req Request
+}
+
+func (p *planner) warn(s string) { p.req.Warn(s) }
+
+func (p *planner) plan() ([]Op, error) {
+	cfg := p.req
+	in, out := cfg.Input, cfg.Output
 	if out != "-" && !isDir(out) {
-		if !isDir(realpath(filepath.Dir(out))) {
+		if !isDir(Realpath(filepath.Dir(out))) {
 			return nil, clierr.WithHint(errors.New("If destination is a file, the immediate parent directory must already exist."),
 				fmt.Sprintf("create %s first, or name an existing directory with -o", filepath.Dir(out)))
 		}
@@ -76,14 +95,14 @@ func (p *planner) plan() ([]op, error) {
 	if err := p.checkMetadataPath(); err != nil {
 		return nil, err
 	}
-	if !(in == "-" && out == "-") && realpath(in) == realpath(out) {
+	if !(in == "-" && out == "-") && Realpath(in) == Realpath(out) {
 		return nil, errors.New("Destination and source cannot be the same")
 	}
 	if in == "-" {
 		if isDir(out) {
 			return nil, clierr.WithHint(errors.New("Destination may not be a directory when source is stdin"), "name an output file with -o, or - for stdout")
 		}
-		return []op{{src: "-", dst: out}}, nil
+		return []Op{{Src: "-", Dst: out}}, nil
 	}
 	sources := pyglob.Glob(in)
 	if len(sources) == 0 && pyglob.HasMagic(in) {
@@ -105,11 +124,11 @@ func (p *planner) plan() ([]op, error) {
 			return nil, errors.New("If operating on a source directory, destination must be an existing directory")
 		}
 	}
-	var ops []op
+	var ops []Op
 	for _, s := range sources {
 		switch {
 		case isDir(s):
-			if !cfg.recursive {
+			if !cfg.Recursive {
 				p.warn(fmt.Sprintf("Skipping %s because it is a directory and -r/-R/--recursive is not set", s))
 				continue
 			}
@@ -123,9 +142,9 @@ func (p *planner) plan() ([]op, error) {
 			// ignores those, so "-i /dev/stdin" did nothing).
 			dst := out
 			if outIsDir {
-				dst = outputName(s, out, cfg.mode, cfg.suffix)
+				dst = outputName(s, out, cfg.Mode, cfg.Suffix)
 			}
-			ops = append(ops, op{src: s, dst: dst})
+			ops = append(ops, Op{Src: s, Dst: dst})
 		default:
 			p.warn(fmt.Sprintf("Skipping %s because it is a broken symbolic link", s))
 		}
@@ -138,9 +157,9 @@ func (p *planner) plan() ([]op, error) {
 // directory before its subdirectories, each sorted, mirroring the tree
 // under dstRoot. The output directory is not walked when it lies inside
 // the input tree, so that outputs are never taken as inputs.
-func (p *planner) walk(root, dstRoot string) ([]op, error) {
+func (p *planner) walk(root, dstRoot string) ([]Op, error) {
 	dstInfo, _ := os.Stat(dstRoot)
-	var ops []op
+	var ops []Op
 	var visit func(dir string) error
 	visit = func(dir string) error {
 		entries, err := os.ReadDir(dir)
@@ -164,7 +183,7 @@ func (p *planner) walk(root, dstRoot string) ([]op, error) {
 			if err != nil {
 				return err
 			}
-			ops = append(ops, op{src: full, dst: outputName(full, filepath.Join(dstRoot, rel), p.cfg.mode, p.cfg.suffix)})
+			ops = append(ops, Op{Src: full, Dst: outputName(full, filepath.Join(dstRoot, rel), p.req.Mode, p.req.Suffix)})
 		}
 		for _, d := range subdirs {
 			if fi, err := os.Stat(d); err == nil && dstInfo != nil && os.SameFile(fi, dstInfo) {
@@ -187,22 +206,22 @@ func (p *planner) walk(root, dstRoot string) ([]op, error) {
 // with path containment checked by path components (Python compares
 // string prefixes, so it also refused "out.json" beside a directory "out").
 func (p *planner) checkMetadataPath() error {
-	m := p.cfg.metadata
+	m := p.req.Metadata
 	switch {
-	case p.cfg.suppress:
+	case p.req.Suppress:
 		return nil
 	case m == "":
 		return errors.New("Metadata output file name cannot be empty")
 	case m == "-":
-		if p.cfg.output == "-" {
+		if p.req.Output == "-" {
 			return clierr.WithHint(errors.New("Metadata output cannot be stdout when output is stdout"), "write metadata to a file with --metadata-output FILE")
 		}
 		return nil
 	}
-	if !isDir(realpath(filepath.Dir(m))) {
+	if !isDir(Realpath(filepath.Dir(m))) {
 		return errors.New("Parent directory for requested metadata file does not exist.")
 	}
-	rm, rs, rd := realpath(m), realpath(p.cfg.input), realpath(p.cfg.output)
+	rm, rs, rd := Realpath(m), Realpath(p.req.Input), Realpath(p.req.Output)
 	switch {
 	case isDir(rm):
 		return errors.New("Metadata output cannot be a directory")
@@ -221,9 +240,9 @@ func within(p, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
-// realpath is os.path.realpath: symbolic links are resolved as far as the
+// Realpath is os.path.realpath: symbolic links are resolved as far as the
 // path exists; the rest is appended.
-func realpath(p string) string {
+func Realpath(p string) string {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return p
@@ -241,4 +260,11 @@ func realpath(p string) string {
 		tail = append([]string{filepath.Base(cur)}, tail...)
 		cur = parent
 	}
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }
