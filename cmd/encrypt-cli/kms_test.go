@@ -1,6 +1,6 @@
 package main
 
-// AWS KMS wrapping keys and --caching, against two in-process KMS regions
+// AWS KMS wrapping keys and --caching, against two test KMS regions
 // reached through AWS_ENDPOINT_URL_KMS. These tests set environment
 // variables, so they do not run in parallel.
 
@@ -17,7 +17,6 @@ import (
 	"testing"
 
 	"github.com/go-esdk/esdk/keyring/awskms"
-	"github.com/go-esdk/esdk/keyring/awskms/awskmstest"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -51,7 +50,7 @@ func TestKMSStrict(t *testing.T) {
 	e.write("p.txt", "kms plaintext")
 	var mu sync.Mutex
 	var agents []string
-	w.west.SetInterceptor(func(_ http.ResponseWriter, r *http.Request, _ awskmstest.Call) bool {
+	w.west.SetInterceptor(func(_ http.ResponseWriter, r *http.Request, _ kmsCall) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		agents = append(agents, r.Header.Get("User-Agent"))

@@ -2,7 +2,7 @@ package main
 
 // Interop with the real Python aws-encryption-cli (PyPI
 // aws-encryption-sdk-cli, pinned by interop/python/install-cli.sh): both
-// CLIs run the same commands with AWS KMS keys against the in-process KMS
+// CLIs run the same commands with AWS KMS keys against the test KMS
 // servers (AWS_ENDPOINT_URL_KMS, test credentials, 127.0.0.1 only), each
 // decrypts what the other wrote, and their output names, metadata lines,
 // KMS requests and exit statuses are compared.
@@ -29,7 +29,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-esdk/esdk/keyring/awskms/awskmstest"
 )
 
 // pythonCLIPath returns the path of the Python aws-encryption-cli, or
@@ -253,7 +252,7 @@ func sameMeta(t *testing.T, what string, goLines, pyLines []map[string]any, norm
 // kmsCalls returns the (operation, key) pairs both servers received.
 func (x *interop) kmsCalls() []string {
 	var out []string
-	for _, s := range []*awskmstest.Server{x.w.west, x.w.east} {
+	for _, s := range []*kmsServer{x.w.west, x.w.east} {
 		for _, c := range s.Calls() {
 			out = append(out, fmt.Sprintf("%s %s %s %q", s.Region, c.Op, c.KeyID, c.GrantTokens))
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/keyring/awskms"
-	"github.com/go-esdk/esdk/keyring/awskms/awskmstest"
+	"github.com/go-esdk/esdk/kmstest"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -113,7 +113,7 @@ func (k *Keys) options() []keyOpt {
 
 // goKeyring builds this library's keyring for specs; kms is the local KMS
 // server the aws-kms specs point at.
-func goKeyring(specs []KeySpec, kms *awskmstest.Server) (materials.Keyring, error) {
+func goKeyring(specs []KeySpec, kms *kmstest.Server) (materials.Keyring, error) {
 	var krs []materials.Keyring
 	for _, s := range specs {
 		var kr materials.Keyring

@@ -26,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-esdk/esdk/keyring/awskms/awskmstest"
+	"github.com/go-esdk/esdk/kmstest"
 )
 
 func main() {
@@ -90,7 +90,7 @@ func run(peersFile, only, workDir string, keep, verbose bool, seed int64) error 
 	if e.manifest, err = generateManifest(filepath.Join(workDir, "generated-vectors")); err != nil {
 		return fmt.Errorf("esdk-vectors generate: %w", err)
 	}
-	if e.kms, err = awskmstest.NewServer(kmsRegion, ""); err != nil {
+	if e.kms, err = kmstest.NewServer(kmsRegion, ""); err != nil {
 		return fmt.Errorf("local KMS: %w", err)
 	}
 	defer e.kms.Close()

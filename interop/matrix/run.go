@@ -15,7 +15,7 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
 	"github.com/go-esdk/esdk/format"
-	"github.com/go-esdk/esdk/keyring/awskms/awskmstest"
+	"github.com/go-esdk/esdk/kmstest"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -35,7 +35,7 @@ type check struct {
 type env struct {
 	work       string
 	keys       *Keys
-	kms        *awskmstest.Server
+	kms        *kmstest.Server
 	kmsKeys    map[string]string // peer name -> key ARN
 	plaintexts map[int]string    // size -> file
 	manifest   *genManifest
@@ -72,7 +72,7 @@ func (pr *peerRun) job(j Job, eval func(Result)) {
 
 // --- this library's side -------------------------------------------------
 
-func goClient(specs []KeySpec, kms *awskmstest.Server, policy encryptsdk.CommitmentPolicy) (*encryptsdk.Client, error) {
+func goClient(specs []KeySpec, kms *kmstest.Server, policy encryptsdk.CommitmentPolicy) (*encryptsdk.Client, error) {
 	kr, err := goKeyring(specs, kms)
 	if err != nil {
 		return nil, err
@@ -84,13 +84,13 @@ func goClient(specs []KeySpec, kms *awskmstest.Server, policy encryptsdk.Commitm
 
 // goEncrypt encrypts pt; streaming selects the io.WriteCloser path with
 // writes of odd sizes instead of the one-shot helper.
-func goEncrypt(specs []KeySpec, kms *awskmstest.Server, suite algorithms.ID, frame int64, ec map[string]string, pt []byte, streaming bool) ([]byte, error) {
+func goEncrypt(specs []KeySpec, kms *kmstest.Server, suite algorithms.ID, frame int64, ec map[string]string, pt []byte, streaming bool) ([]byte, error) {
 	return goEncryptRequired(specs, kms, suite, frame, ec, nil, pt, streaming)
 }
 
 // goEncryptRequired is goEncrypt through a required-encryption-context
 // manager when required is not empty.
-func goEncryptRequired(specs []KeySpec, kms *awskmstest.Server, suite algorithms.ID, frame int64, ec map[string]string, required []string, pt []byte, streaming bool) ([]byte, error) {
+func goEncryptRequired(specs []KeySpec, kms *kmstest.Server, suite algorithms.ID, frame int64, ec map[string]string, required []string, pt []byte, streaming bool) ([]byte, error) {
 	s, err := algorithms.Lookup(suite)
 	if err != nil {
 		return nil, err
@@ -152,7 +152,7 @@ type goResult struct {
 // (from one byte up) and hand out the plaintext through small buffers, once
 // with the default options and once with BufferUntilVerified (signed suites)
 // or UnsignedOnly (unsigned suites).
-func goDecrypt(specs []KeySpec, kms *awskmstest.Server, msg []byte, reproduced map[string]string) (*goResult, error) {
+func goDecrypt(specs []KeySpec, kms *kmstest.Server, msg []byte, reproduced map[string]string) (*goResult, error) {
 	c, err := goClient(specs, kms, encryptsdk.RequireEncryptAllowDecrypt)
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ func readSmall(r io.Reader, n int) ([]byte, error) {
 }
 
 // goReject decrypts msg one-shot and streaming and says whether both failed.
-func goReject(specs []KeySpec, kms *awskmstest.Server, msg []byte, reproduced map[string]string) (bool, string) {
+func goReject(specs []KeySpec, kms *kmstest.Server, msg []byte, reproduced map[string]string) (bool, string) {
 	c, err := goClient(specs, kms, encryptsdk.RequireEncryptAllowDecrypt)
 	if err != nil {
 		return false, err.Error()

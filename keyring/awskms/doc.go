@@ -58,9 +58,11 @@
 //	// or, for keys in several regions:
 //	kr, err := awskms.NewStrictMultiKeyring(awskms.NewClientSupplier(cfg), generatorARN, otherARNs)
 //
-// Package [github.com/go-esdk/esdk/keyring/awskms/awskmstest] runs a
-// KMS-compatible server in the test process, for tests without an AWS
-// account; the examples use it.
+// Tests without an AWS account can supply their own [Client] (the
+// keyrings call only its three methods). Module
+// github.com/go-esdk/esdk/kmstest, separate from this one so that its
+// dependencies stay out of this module's go.mod, runs a KMS-compatible
+// server (local-kms) for tests over HTTP.
 //
 // # Concurrency
 //

@@ -1,4 +1,4 @@
-package awskmstest
+package kmstest
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-// Package awskmstest runs a KMS-compatible server in the current process,
+// Package kmstest runs a KMS-compatible server in the current process,
 // for tests of code that uses the AWS KMS keyrings of package
 // [github.com/go-esdk/esdk/keyring/awskms] without an AWS account.
 //
@@ -23,7 +23,7 @@
 // package sets them for each request under a lock shared by all servers
 // of the process, so several servers (regions) can run side by side, but
 // requests are handled one at a time.
-package awskmstest
+package kmstest
 
 import (
 	"bytes"
@@ -80,6 +80,9 @@ type Call struct {
 	KeyID string
 	// GrantTokens are the request's grant tokens (local-kms ignores them).
 	GrantTokens []string
+	// EncryptionAlgorithm is the request's EncryptionAlgorithm, for
+	// example "RSAES_OAEP_SHA_256"; empty if the request had none.
+	EncryptionAlgorithm string
 }
 
 // Interceptor inspects a request before the server handles it. If it
@@ -116,14 +119,14 @@ type Server struct {
 // temporary directory. Call [Server.Close] to stop it and delete its data.
 func NewServer(region, accountID string) (*Server, error) {
 	if region == "" {
-		return nil, errors.New("awskmstest: region must not be empty")
+		return nil, errors.New("kmstest: region must not be empty")
 	}
 	if accountID == "" {
 		accountID = DefaultAccountID
 	}
-	dir, err := os.MkdirTemp("", "awskmstest-")
+	dir, err := os.MkdirTemp("", "kmstest-")
 	if err != nil {
-		return nil, fmt.Errorf("awskmstest: %w", err)
+		return nil, fmt.Errorf("kmstest: %w", err)
 	}
 	db, err := openDatabase(dir)
 	if err != nil {
@@ -139,7 +142,7 @@ func NewServer(region, accountID string) (*Server, error) {
 func openDatabase(dir string) (db *data.Database, err error) {
 	defer func() {
 		if r := recover(); r != nil { // data.NewDatabase panics on failure
-			err = fmt.Errorf("awskmstest: opening key store: %v", r)
+			err = fmt.Errorf("kmstest: opening key store: %v", r)
 		}
 	}()
 	return data.NewDatabase(dir), nil
@@ -243,7 +246,7 @@ func (s *Server) endpoint(o *kms.Options) { o.BaseEndpoint = aws.String(s.URL) }
 func AWSConfig() aws.Config {
 	return aws.Config{
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "SECRETTEST", Source: "awskmstest"}, nil
+			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "SECRETTEST", Source: "kmstest"}, nil
 		}),
 		Retryer: func() aws.Retryer { return aws.NopRetryer{} },
 	}
@@ -252,7 +255,7 @@ func AWSConfig() aws.Config {
 // Endpoints returns a KMS client option that sends the requests of each
 // server's region to that server. A client for any other region fails
 // every request without leaving the machine. Use it with
-// awskms.NewClientSupplier(awskmstest.AWSConfig(), awskmstest.Endpoints(…)).
+// awskms.NewClientSupplier(kmstest.AWSConfig(), kmstest.Endpoints(…)).
 func Endpoints(servers ...*Server) func(*kms.Options) {
 	urls := make(map[string]string, len(servers))
 	for _, s := range servers {
@@ -271,7 +274,7 @@ func Endpoints(servers ...*Server) func(*kms.Options) {
 type noServer string
 
 func (r noServer) Do(*http.Request) (*http.Response, error) {
-	return nil, fmt.Errorf("awskmstest: no server for region %q", string(r))
+	return nil, fmt.Errorf("kmstest: no server for region %q", string(r))
 }
 
 // seedFile is the local-kms seed file format.
@@ -318,7 +321,7 @@ func (s *Server) Seed(accountID string, seedYAML []byte) error {
 	var f seedFile
 	// cmk's UnmarshalYAML builds each key's ARN from the global config.
 	if err := yaml.UnmarshalStrict(seedYAML, &f); err != nil {
-		return fmt.Errorf("awskmstest: seed: %w", err)
+		return fmt.Errorf("kmstest: seed: %w", err)
 	}
 	var keys []cmk.Key
 	for i := range f.Keys.Symmetric.Aes {
@@ -340,14 +343,14 @@ func (s *Server) Seed(accountID string, seedYAML []byte) error {
 	}
 	for _, a := range f.Aliases {
 		if !strings.HasPrefix(a.AliasName, "alias/") || a.TargetKeyId == "" {
-			return fmt.Errorf("awskmstest: seed: alias %q needs a name starting with alias/ and a target key", a.AliasName)
+			return fmt.Errorf("kmstest: seed: alias %q needs a name starting with alias/ and a target key", a.AliasName)
 		}
 		a.AliasArn = lkconfig.ArnPrefix() + a.AliasName
 		if _, err := s.db.LoadAlias(a.AliasArn); err == nil {
-			return fmt.Errorf("awskmstest: seed: alias %s already exists", a.AliasArn)
+			return fmt.Errorf("kmstest: seed: alias %s already exists", a.AliasArn)
 		}
 		if err := s.db.SaveAlias(&a); err != nil {
-			return fmt.Errorf("awskmstest: seed: %w", err)
+			return fmt.Errorf("kmstest: seed: %w", err)
 		}
 	}
 	return nil
@@ -355,13 +358,13 @@ func (s *Server) Seed(accountID string, seedYAML []byte) error {
 
 func (s *Server) saveKey(k cmk.Key) error {
 	if k.GetMetadata().KeyId == "" {
-		return errors.New("awskmstest: seed: key without a KeyId")
+		return errors.New("kmstest: seed: key without a KeyId")
 	}
 	if _, err := s.db.LoadKey(k.GetArn()); err == nil {
-		return fmt.Errorf("awskmstest: seed: key %s already exists", k.GetArn())
+		return fmt.Errorf("kmstest: seed: key %s already exists", k.GetArn())
 	}
 	if err := s.db.SaveKey(k); err != nil {
-		return fmt.Errorf("awskmstest: seed: %w", err)
+		return fmt.Errorf("kmstest: seed: %w", err)
 	}
 	return nil
 }
@@ -372,10 +375,10 @@ func (s *Server) saveKey(k cmk.Key) error {
 // material to the server of each region.
 func (s *Server) AddKey(keyID string, material []byte) (string, error) {
 	if keyID == "" || strings.ContainsAny(keyID, ":/") {
-		return "", fmt.Errorf("awskmstest: invalid key ID %q", keyID)
+		return "", fmt.Errorf("kmstest: invalid key ID %q", keyID)
 	}
 	if len(material) != 32 {
-		return "", fmt.Errorf("awskmstest: key material must be 32 bytes, not %d", len(material))
+		return "", fmt.Errorf("kmstest: key material must be 32 bytes, not %d", len(material))
 	}
 	global.Lock()
 	defer global.Unlock()
@@ -416,11 +419,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		c.Op = op
 	}
 	var in struct {
-		KeyId       string
-		GrantTokens []string
+		KeyId               string
+		GrantTokens         []string
+		EncryptionAlgorithm string
 	}
 	_ = json.Unmarshal(body, &in)
-	c.KeyID, c.GrantTokens = in.KeyId, in.GrantTokens
+	c.KeyID, c.GrantTokens, c.EncryptionAlgorithm = in.KeyId, in.GrantTokens, in.EncryptionAlgorithm
 
 	s.mu.Lock()
 	s.calls = append(s.calls, c)
@@ -439,7 +443,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, ok := dispatch(handler.NewRequestHandler(r, quiet, s.db), c.Op)
 	global.Unlock()
 	if !ok {
-		WriteError(w, http.StatusNotImplemented, "UnsupportedOperationException", "awskmstest: operation "+c.Op+" is not implemented by local-kms")
+		WriteError(w, http.StatusNotImplemented, "UnsupportedOperationException", "kmstest: operation "+c.Op+" is not implemented by local-kms")
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")

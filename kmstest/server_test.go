@@ -1,4 +1,4 @@
-package awskmstest_test
+package kmstest_test
 
 import (
 	"bytes"
@@ -11,12 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go"
-	"github.com/go-esdk/esdk/keyring/awskms/awskmstest"
+	"github.com/go-esdk/esdk/kmstest"
 )
 
 func TestServer(t *testing.T) {
 	ctx := context.Background()
-	s := awskmstest.Start(t, "us-west-2", "../testdata/us-west-2.yaml")
+	s := kmstest.Start(t, "us-west-2", "awskms/testdata/us-west-2.yaml")
 	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
 		t.Fatalf("URL %s is not on 127.0.0.1", s.URL)
 	}
@@ -52,8 +52,8 @@ func TestServer(t *testing.T) {
 	}
 
 	// Interceptors answer instead of local-kms.
-	s.SetInterceptor(func(w http.ResponseWriter, r *http.Request, c awskmstest.Call) bool {
-		awskmstest.WriteError(w, http.StatusBadRequest, "DisabledException", "nope")
+	s.SetInterceptor(func(w http.ResponseWriter, r *http.Request, c kmstest.Call) bool {
+		kmstest.WriteError(w, http.StatusBadRequest, "DisabledException", "nope")
 		return true
 	})
 	_, err = c.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(keyA), Plaintext: []byte("x")})
@@ -72,7 +72,7 @@ func TestServer(t *testing.T) {
 }
 
 func TestSeedErrors(t *testing.T) {
-	s, err := awskmstest.NewServer("eu-west-1", "999988887777")
+	s, err := kmstest.NewServer("eu-west-1", "999988887777")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +109,10 @@ func TestSeedErrors(t *testing.T) {
 }
 
 func TestEndpointsUnknownRegion(t *testing.T) {
-	s := awskmstest.Start(t, "us-west-2")
-	cfg := awskmstest.AWSConfig()
+	s := kmstest.Start(t, "us-west-2")
+	cfg := kmstest.AWSConfig()
 	cfg.Region = "eu-north-1"
-	c := kms.NewFromConfig(cfg, awskmstest.Endpoints(s))
+	c := kms.NewFromConfig(cfg, kmstest.Endpoints(s))
 	_, err := c.GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(8)})
 	if err == nil || !strings.Contains(err.Error(), "no server for region") {
 		t.Fatalf("got %v", err)

@@ -12,14 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go"
 	"github.com/go-esdk/esdk/keyring/awskms"
-	"github.com/go-esdk/esdk/keyring/awskms/awskmstest"
+	"github.com/go-esdk/esdk/kmstest"
 	"github.com/go-esdk/esdk/materials"
 )
 
 // block holds matching requests until the client gives up or the server
 // closes, as an unresponsive KMS would.
-func block(s *awskmstest.Server, op, keyID string) {
-	s.SetInterceptor(func(w http.ResponseWriter, r *http.Request, c awskmstest.Call) bool {
+func block(s *kmstest.Server, op, keyID string) {
+	s.SetInterceptor(func(w http.ResponseWriter, r *http.Request, c kmstest.Call) bool {
 		if (op != "" && c.Op != op) || (keyID != "" && c.KeyID != keyID) {
 			return false
 		}
@@ -37,10 +37,10 @@ func TestKMSErrorsAndTimeoutsAggregate(t *testing.T) {
 
 	// A fails with a KMS error, B hangs past the client's HTTP timeout, C
 	// (another region) answers.
-	w.west.SetInterceptor(func(rw http.ResponseWriter, r *http.Request, c awskmstest.Call) bool {
+	w.west.SetInterceptor(func(rw http.ResponseWriter, r *http.Request, c kmstest.Call) bool {
 		switch {
 		case c.Op == "Decrypt" && c.KeyID == keyA:
-			awskmstest.WriteError(rw, http.StatusInternalServerError, "KMSInternalException", "simulated failure")
+			kmstest.WriteError(rw, http.StatusInternalServerError, "KMSInternalException", "simulated failure")
 			return true
 		case c.Op == "Decrypt" && c.KeyID == keyB:
 			select {
@@ -52,7 +52,7 @@ func TestKMSErrorsAndTimeoutsAggregate(t *testing.T) {
 		return false
 	})
 	timeout := func(o *kms.Options) { o.HTTPClient = &http.Client{Timeout: 300 * time.Millisecond} }
-	sup := awskms.NewClientSupplier(awskmstest.AWSConfig(), awskmstest.Endpoints(w.west, w.east), timeout)
+	sup := awskms.NewClientSupplier(kmstest.AWSConfig(), kmstest.Endpoints(w.west, w.east), timeout)
 	kr := must(awskms.NewStrictMultiKeyring(sup, keyA, []string{keyB, keyC}))
 	dm, err := kr.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 	if err != nil || string(dm.DataKey.ProviderInfo) != keyC {
@@ -86,8 +86,8 @@ func TestKMSErrorsAndTimeoutsAggregate(t *testing.T) {
 	}
 
 	// Encrypt: a failing GenerateDataKey leaves the materials unchanged.
-	w.east.SetInterceptor(func(rw http.ResponseWriter, r *http.Request, c awskmstest.Call) bool {
-		awskmstest.WriteError(rw, http.StatusBadRequest, "DisabledException", "key is disabled")
+	w.east.SetInterceptor(func(rw http.ResponseWriter, r *http.Request, c kmstest.Call) bool {
+		kmstest.WriteError(rw, http.StatusBadRequest, "DisabledException", "key is disabled")
 		return true
 	})
 	m := encMaterials(t)
@@ -159,7 +159,7 @@ func TestBlockedServerHonoursContext(t *testing.T) {
 }
 
 func TestClientSupplier(t *testing.T) {
-	cfg := awskmstest.AWSConfig()
+	cfg := kmstest.AWSConfig()
 	cfg.Region = "eu-west-1"
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -213,7 +213,7 @@ func TestClientSupplier(t *testing.T) {
 		}
 	}
 	// No default region.
-	if _, err := awskms.NewClientSupplier(awskmstest.AWSConfig()).ClientForRegion(context.Background(), ""); err == nil {
+	if _, err := awskms.NewClientSupplier(kmstest.AWSConfig()).ClientForRegion(context.Background(), ""); err == nil {
 		t.Fatal("client for region \"\" without a default region")
 	}
 }
