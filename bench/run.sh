@@ -95,6 +95,9 @@ bench() {
 			bench -test.bench='^Benchmark(Ours|Official)$/.*/.*/^(1KiB|64KiB|1MiB)$' -test.benchtime=1s
 			bench -test.bench='^BenchmarkBaseline$/^P384$' -test.benchtime=1s
 			bench -test.bench='^BenchmarkBaseline$/^AESGCM$/.*/^4KiB$' -test.benchtime=1s
+			# Raw ECDH: wrap+unwrap per curve beside the bare key agreements,
+			# and a 1 KiB message beside one P-256 agreement + raw AES.
+			bench -test.bench='^BenchmarkECDH(Message)?$' -test.benchtime=1s
 			# 64 MiB messages and the throughput baselines: a fixed count.
 			# One-shot runs get processes of their own: they leave
 			# gigabytes of garbage whose release (the runtime returning

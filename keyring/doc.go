@@ -1,7 +1,8 @@
 // Package keyring provides the local keyrings of the AWS Encryption SDK:
-// raw AES ([RawAES]), raw RSA ([RawRSA]) and the multi-keyring ([Multi])
-// that combines keyrings. Their encrypted data keys are byte-compatible
-// with the raw keyrings and JCE/raw master keys of the official SDKs.
+// raw AES ([RawAES]), raw RSA ([RawRSA]), raw ECDH ([RawECDH]) and the
+// multi-keyring ([Multi]) that combines keyrings. Their encrypted data keys
+// are byte-compatible with the raw keyrings and JCE/raw master keys of the
+// official SDKs.
 //
 // All keyrings are safe for concurrent use.
 package keyring

@@ -2,6 +2,7 @@ package testvectors
 
 import (
 	"context"
+	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -22,7 +23,13 @@ import (
 // library for every suite with raw AES 128/192/256 and raw RSA (each
 // padding) keys, a multi-keyring, frame lengths 1, 4096 and 65536,
 // non-framed bodies, empty and unicode encryption contexts, an empty
-// plaintext and exact frame multiples. It returns the number of tests.
+// plaintext and exact frame multiples. Beside it, manifest-ecdh.json
+// (version 5, the form of the Material Providers Library's ECDH vectors)
+// holds raw ECDH messages: every curve and every schema that encrypts
+// (static, ephemeral), each with an unsigned and a signed suite, each
+// decrypted by the recipient's private key through the static schema
+// (static messages) and through discovery. Both use keys.json. It returns
+// the number of tests of both manifests.
 func Generate(ctx context.Context, dir string) (int, error) {
 	for _, sub := range []string{"plaintexts", "ciphertexts"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
@@ -136,10 +143,76 @@ func Generate(ctx context.Context, dir string) (int, error) {
 	if err := writeJSON(filepath.Join(dir, "manifest.json"), manifest); err != nil {
 		return 0, err
 	}
+	n, err := generateECDH(ctx, m, plaintexts["small"], contexts["unicode"])
+	if err != nil {
+		return 0, err
+	}
 	if err := writeJSON(filepath.Join(dir, "keys.json"), keys); err != nil {
 		return 0, err
 	}
-	return len(tests), nil
+	return len(tests) + n, nil
+}
+
+// ECDHSuites are the suites of the generated ECDH messages: one unsigned,
+// one signed.
+var ECDHSuites = []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384}
+
+// generateECDH writes manifest-ecdh.json and its ciphertexts with the
+// ecdh-* entries of m's keys and returns the number of tests.
+func generateECDH(ctx context.Context, m *DecryptManifest, plaintext []byte, ec map[string]string) (int, error) {
+	tests := map[string]any{}
+	for _, curve := range []string{"ecc-256", "ecc-384", "ecc-521"} {
+		entry := "ecdh-" + curve[len("ecc-"):]
+		desc := func(schema, sender, recipient string) KeyDescription {
+			d := KeyDescription{Type: "raw-ecdh", Sender: sender, Recipient: recipient, SenderPublicKey: "sender-material-public-key",
+				RecipientPublicKey: "recipient-material-public-key", ProviderID: "go-esdk-raw-ecdh " + curve, Curve: curve, Schema: schema}
+			if sender == "" {
+				d.Sender, d.SenderPublicKey = "discovery", "discovery"
+			}
+			return d
+		}
+		discovery := desc("discovery", "", entry)
+		for _, schema := range []string{"static", "ephemeral"} {
+			enc := desc(schema, entry, entry)
+			if schema == "ephemeral" {
+				enc.Sender, enc.SenderPublicKey = "ephemeral", "ephemeral"
+			}
+			readers := map[string]KeyDescription{"discovery": discovery}
+			if schema == "static" {
+				// The recipient's own static keyring: its private key and
+				// the sender's public key (the entry with the roles swapped).
+				readers["static"] = desc("static", entry+"-swapped", entry+"-swapped")
+			}
+			kr, err := m.keyring(enc, true)
+			if err != nil {
+				return 0, err
+			}
+			for _, id := range ECDHSuites {
+				name := fmt.Sprintf("%04x-ecdh-%s-%s", uint16(id), curve, schema)
+				ct, err := encryptsdk.New(kr).EncryptBytes(ctx, plaintext, &encryptsdk.EncryptOptions{Suite: id, FrameLength: 4096, EncryptionContext: ec})
+				if err != nil {
+					return 0, fmt.Errorf("%s: %w", name, err)
+				}
+				if err := os.WriteFile(filepath.Join(m.dir, "ciphertexts", name), ct, 0o644); err != nil {
+					return 0, err
+				}
+				for reader, d := range readers {
+					tests[name+"-decrypt-"+reader] = map[string]any{"decryption-scenario": Scenario{
+						Type: "positive-esdk", Ciphertext: "file://ciphertexts/" + name, Result: "file://plaintexts/small",
+						Description: fmt.Sprintf("go-esdk: raw ECDH %s %s encrypt, %s decrypt, suite %v", curve, schema, reader, id),
+						Key:         &d, Reproduced: map[string]string{}, Suite: fmt.Sprintf("%04x", uint16(id)), FrameSize: 4096,
+					}}
+				}
+			}
+		}
+	}
+	manifest := map[string]any{
+		"manifest": map[string]any{"type": "awses-decrypt", "version": 5},
+		"client":   map[string]any{"name": "go-esdk", "version": "dev"},
+		"keys":     "file://keys.json",
+		"tests":    tests,
+	}
+	return len(tests), writeJSON(filepath.Join(m.dir, "manifest-ecdh.json"), manifest)
 }
 
 func pattern(n int) []byte {
@@ -179,6 +252,38 @@ func newGeneratedKeys() (*KeysManifest, error) {
 		Material: str(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))), KeyID: "rsa-2048"}
 	k.Keys["rsa-2048-public"] = KeySpec{Encrypt: true, Decrypt: false, Algorithm: "rsa", Type: "public", Bits: 2048, Encoding: "pem",
 		Material: str(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))), KeyID: "rsa-2048"}
+	// ECDH: for each curve a sender and a recipient key pair, in the
+	// ecc-private form of the Dafny vectors, and the same pairs with the
+	// roles swapped (the recipient's view of a static exchange).
+	for _, c := range []struct {
+		bits  int
+		curve ecdh.Curve
+	}{{256, ecdh.P256()}, {384, ecdh.P384()}, {521, ecdh.P521()}} {
+		var pemKeys, pubKeys [2]string
+		for i := range 2 {
+			priv, err := c.curve.GenerateKey(rand.Reader)
+			if err != nil {
+				return nil, err
+			}
+			der, err := x509.MarshalPKCS8PrivateKey(priv)
+			if err != nil {
+				return nil, err
+			}
+			pub, err := x509.MarshalPKIXPublicKey(priv.PublicKey())
+			if err != nil {
+				return nil, err
+			}
+			pemKeys[i] = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+			pubKeys[i] = base64Std(pub)
+		}
+		name := fmt.Sprintf("ecdh-%d", c.bits)
+		for j, entry := range []string{name, name + "-swapped"} {
+			s, r := j, 1-j
+			k.Keys[entry] = KeySpec{Encrypt: true, Decrypt: true, Algorithm: "ecdh", Type: "ecc-private", Bits: c.bits, Encoding: "pem",
+				SenderMaterial: pemKeys[s], RecipientMaterial: pemKeys[r], PublicKeyEncoding: "base64-der",
+				SenderPublicKey: pubKeys[s], RecipientPublicKey: pubKeys[r], KeyID: name}
+		}
+	}
 	return k, nil
 }
 

@@ -2,6 +2,7 @@ package testvectors
 
 import (
 	"context"
+	"crypto/ecdh"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,8 +12,18 @@ import (
 )
 
 // errUnsupported marks a key description this runner cannot build (AWS KMS
-// without credentials, ECDH, hierarchical keyrings); such tests are skipped.
-var errUnsupported = errors.New("unsupported key description")
+// without credentials, KMS ECDH, hierarchical keyrings); such tests are
+// skipped. Errors wrapping it are *unsupportedError values naming what.
+var errUnsupported = errors.New("unsupported")
+
+type unsupportedError struct{ kind, name string }
+
+func (e *unsupportedError) Error() string        { return "unsupported " + e.kind + " " + e.name }
+func (e *unsupportedError) Is(target error) bool { return target == errUnsupported }
+
+// unsupported says that the runner cannot run a test because of name, a
+// thing of the given kind (key description, decryption method, ...).
+func unsupported(kind, name string) error { return &unsupportedError{kind: kind, name: name} }
 
 // decryptKeyring builds the keyring that decrypts with the keys of descs
 // (a master-keys list: any of them may unwrap). Keys that cannot decrypt
@@ -49,6 +60,8 @@ func (m *DecryptManifest) keyring(d KeyDescription, encrypt bool) (materials.Key
 			return nil, fmt.Errorf("key %q is not in the keys manifest", d.Key)
 		}
 		return staticKeyring{spec: spec}, nil
+	case "raw-ecdh":
+		return m.ecdhKeyring(d, encrypt)
 	case "multi-keyring":
 		var gen materials.Keyring
 		var children []materials.Keyring
@@ -74,7 +87,7 @@ func (m *DecryptManifest) keyring(d KeyDescription, encrypt bool) (materials.Key
 		}
 		return keyring.NewMulti(gen, children...)
 	default:
-		return nil, fmt.Errorf("%w: %s", errUnsupported, d.Type)
+		return nil, unsupported("key description", d.Type)
 	}
 }
 
@@ -123,8 +136,109 @@ func (m *DecryptManifest) rawKeyring(d KeyDescription, encrypt bool) (materials.
 		}
 		return keyring.NewRawRSA(c)
 	default:
-		return nil, fmt.Errorf("%w: raw %s", errUnsupported, d.Algorithm)
+		return nil, unsupported("key description", "raw "+d.Algorithm)
 	}
+}
+
+var eccCurves = map[string]ecdh.Curve{"ecc-256": ecdh.P256(), "ecc-384": ecdh.P384(), "ecc-521": ecdh.P521()}
+
+// ecdhKeyring builds a raw ECDH keyring as the Material Providers
+// Library's vector runner does: static uses the sender entry's
+// sender-material and the recipient entry's recipient public key,
+// ephemeral the recipient public key, discovery the recipient entry's
+// recipient-material. It returns nil, nil for a schema that cannot do the
+// operation (ephemeral decrypt, discovery encrypt).
+func (m *DecryptManifest) ecdhKeyring(d KeyDescription, encrypt bool) (materials.Keyring, error) {
+	curve, ok := eccCurves[d.Curve]
+	if !ok {
+		return nil, fmt.Errorf("raw-ecdh: unknown curve %q", d.Curve)
+	}
+	entry := func(name string) (KeySpec, error) {
+		spec, ok := m.keys.Keys[name]
+		if !ok {
+			return spec, fmt.Errorf("key %q is not in the keys manifest", name)
+		}
+		if spec.Type != "ecc-private" {
+			return spec, fmt.Errorf("key %q is of type %q, want ecc-private", name, spec.Type)
+		}
+		return spec, nil
+	}
+	private := func(name, pemKey string) (*ecdh.PrivateKey, error) {
+		k, err := keyring.ParseECDHPrivateKeyPEM([]byte(pemKey))
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", name, err)
+		}
+		if k.Curve() != curve {
+			return nil, fmt.Errorf("key %q is not on %s", name, d.Curve)
+		}
+		return k, nil
+	}
+	recipientPublic := func() (*ecdh.PublicKey, error) {
+		spec, err := entry(d.Recipient)
+		if err != nil {
+			return nil, err
+		}
+		if spec.PublicKeyEncoding != "base64-der" {
+			return nil, fmt.Errorf("key %q: public key encoding %q, want base64-der", d.Recipient, spec.PublicKeyEncoding)
+		}
+		der, err := base64.StdEncoding.DecodeString(spec.RecipientPublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("key %q: recipient public key: %w", d.Recipient, err)
+		}
+		pub, err := keyring.ParseECDHPublicKeyDER(der)
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", d.Recipient, err)
+		}
+		if pub.Curve() != curve {
+			return nil, fmt.Errorf("key %q is not on %s", d.Recipient, d.Curve)
+		}
+		return pub, nil
+	}
+	var c keyring.RawECDHConfig
+	var err error
+	switch d.Schema {
+	case "static":
+		c.Schema = keyring.ECDHStatic
+		spec, err := entry(d.Sender)
+		if err != nil {
+			return nil, err
+		}
+		if (encrypt && !spec.Encrypt) || (!encrypt && !spec.Decrypt) {
+			return nil, nil
+		}
+		if c.PrivateKey, err = private(d.Sender, spec.SenderMaterial); err != nil {
+			return nil, err
+		}
+		if c.RecipientPublicKey, err = recipientPublic(); err != nil {
+			return nil, err
+		}
+	case "ephemeral":
+		if !encrypt {
+			return nil, nil
+		}
+		c.Schema = keyring.ECDHEphemeral
+		if c.RecipientPublicKey, err = recipientPublic(); err != nil {
+			return nil, err
+		}
+	case "discovery":
+		if encrypt {
+			return nil, nil
+		}
+		c.Schema = keyring.ECDHDiscovery
+		spec, err := entry(d.Recipient)
+		if err != nil {
+			return nil, err
+		}
+		if !spec.Decrypt {
+			return nil, nil
+		}
+		if c.PrivateKey, err = private(d.Recipient, spec.RecipientMaterial); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("raw-ecdh: unknown schema %q", d.Schema)
+	}
+	return keyring.NewRawECDH(c)
 }
 
 func rsaPadding(d KeyDescription) (keyring.Padding, error) {

@@ -70,6 +70,8 @@ type Scenario struct {
 	Description string            `json:"description"`
 	Key         *KeyDescription   `json:"decryptKeyDescription"`
 	Reproduced  map[string]string `json:"reproduced-encryption-context"`
+	Suite       string            `json:"algorithmSuiteId,omitempty"`
+	FrameSize   int64             `json:"frame-size,omitempty"`
 }
 
 // KeyDescription describes a keyring (version 5) or a master key (earlier
@@ -85,6 +87,16 @@ type KeyDescription struct {
 	Children     []KeyDescription `json:"childKeyrings,omitempty"`
 	Underlying   *KeyDescription  `json:"underlying,omitempty"`
 	RequiredKeys []string         `json:"requiredEncryptionContextKeys,omitempty"`
+	// The raw-ecdh keyring (version 5): Sender and Recipient name keys
+	// entries ("discovery" for no sender), Schema is static, ephemeral or
+	// discovery, Curve ecc-256, ecc-384 or ecc-521. SenderPublicKey and
+	// RecipientPublicKey name the entry fields the public keys come from.
+	Sender             string `json:"sender,omitempty"`
+	Recipient          string `json:"recipient,omitempty"`
+	SenderPublicKey    string `json:"sender-public-key,omitempty"`
+	RecipientPublicKey string `json:"recipient-public-key,omitempty"`
+	Curve              string `json:"ecc-curve,omitempty"`
+	Schema             string `json:"schema,omitempty"`
 }
 
 // KeysManifest is a keys manifest (versions 1 to 3).
@@ -109,6 +121,14 @@ type KeySpec struct {
 	KeyID     string          `json:"key-id,omitempty"`
 	// PlaintextDataKey is the data key of a static-material entry (base64).
 	PlaintextDataKey string `json:"plaintextDataKey,omitempty"`
+	// An ecc-private (ECDH) entry holds two key pairs: the sender's and
+	// the recipient's private keys (PEM, PKCS #8) and their public keys
+	// (PublicKeyEncoding: base64-der, SubjectPublicKeyInfo).
+	SenderMaterial     string `json:"sender-material,omitempty"`
+	RecipientMaterial  string `json:"recipient-material,omitempty"`
+	PublicKeyEncoding  string `json:"public-key-encoding,omitempty"`
+	SenderPublicKey    string `json:"sender-material-public-key,omitempty"`
+	RecipientPublicKey string `json:"recipient-material-public-key,omitempty"`
 }
 
 // material returns the key material: a string or an array of strings

@@ -30,6 +30,10 @@ type Outcome struct {
 	Status Status
 	// Reason says why a test failed or was skipped.
 	Reason string
+	// Unsupported names what a skipped test needs that the runner lacks:
+	// a key description type (aws-kms-hierarchy, ...), a decryption
+	// method or a scenario type.
+	Unsupported string
 }
 
 // RunOptions adjusts how a manifest is run.
@@ -68,8 +72,9 @@ type testCase struct {
 
 func (m *DecryptManifest) runOne(ctx context.Context, t DecryptTest, opts RunOptions) Outcome {
 	tc, err := m.prepare(t)
-	if errors.Is(err, errUnsupported) {
-		return Outcome{Status: Skipped, Reason: err.Error()}
+	var u *unsupportedError
+	if errors.As(err, &u) {
+		return Outcome{Status: Skipped, Reason: err.Error(), Unsupported: u.name}
 	}
 	if err != nil {
 		return Outcome{Status: Failed, Reason: "bad test: " + err.Error()}
@@ -138,7 +143,7 @@ func (m *DecryptManifest) prepare(t DecryptTest) (*testCase, error) {
 	var desc *KeyDescription
 	if s := t.Scenario; s != nil {
 		if s.Type != "positive-esdk" {
-			return nil, fmt.Errorf("%w: scenario type %q", errUnsupported, s.Type)
+			return nil, unsupported("scenario type", s.Type)
 		}
 		tc.ciphertext, tc.plaintext, desc = s.Ciphertext, s.Result, s.Key
 		tc.options.EncryptionContext = s.Reproduced
@@ -160,7 +165,7 @@ func (m *DecryptManifest) prepare(t DecryptTest) (*testCase, error) {
 		if t.Method == "streaming-unsigned-only" {
 			tc.options.UnsignedOnly = true
 		} else if t.Method != "" {
-			return nil, fmt.Errorf("%w: decryption method %q", errUnsupported, t.Method)
+			return nil, unsupported("decryption method", t.Method)
 		}
 		if o := t.Options; o != nil {
 			if o.CommitmentPolicy != "" {

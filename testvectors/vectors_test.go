@@ -58,6 +58,26 @@ func TestDecryptManifests(t *testing.T) {
 	}
 }
 
+// TestECDHManifest: every raw ECDH message of the Dafny 4.1.0 ECDH and
+// hierarchy manifest decrypts; only the hierarchical keyring's messages
+// are skipped, because this runner has no such keyring yet.
+func TestECDHManifest(t *testing.T) {
+	dir := vectorsDir(t)
+	m, err := testvectors.LoadDecryptManifest(filepath.Join(dir, "dafny-4.1.0/manifest-ecdh-hierarchy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := m.Run(context.Background(), testvectors.RunOptions{})
+	for _, o := range outcomes {
+		if o.Status == testvectors.Failed || (o.Status == testvectors.Skipped && o.Unsupported != "aws-kms-hierarchy") {
+			t.Errorf("%s: status %d: %s", o.Name, o.Status, o.Reason)
+		}
+	}
+	if p, f, s := testvectors.Summary(outcomes); p != 99 || f != 0 || s != 11 {
+		t.Errorf("%d passed, %d failed, %d skipped; want 99, 0, 11", p, f, s)
+	}
+}
+
 // The .NET 4.0.0 messages must not decrypt without the explicit retry.
 func TestNetV400NeedsRetry(t *testing.T) {
 	dir := vectorsDir(t)
@@ -89,29 +109,67 @@ func TestGenerateThenDecrypt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 11 suites × (3 AES + 5 RSA + 7 special cases).
-	if n != 11*15 {
-		t.Errorf("generated %d tests, want %d", n, 11*15)
+	// 11 suites × (3 AES + 5 RSA + 7 special cases), then raw ECDH:
+	// 3 curves × 2 suites × (static: 2 readers, ephemeral: 1).
+	const plain, ecdh = 11 * 15, 3 * 2 * 3
+	if n != plain+ecdh {
+		t.Errorf("generated %d tests, want %d", n, plain+ecdh)
 	}
-	m, err := testvectors.LoadDecryptManifest(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	outcomes := m.Run(context.Background(), testvectors.RunOptions{})
-	if p, f, s := testvectors.Summary(outcomes); p != n || f != 0 || s != 0 {
-		for _, o := range outcomes {
-			if o.Status != testvectors.Passed {
-				t.Errorf("%s: %s", o.Name, o.Reason)
-			}
+	for file, want := range map[string]int{"manifest.json": plain, "manifest-ecdh.json": ecdh} {
+		m, err := testvectors.LoadDecryptManifest(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Fatalf("%d passed, %d failed, %d skipped", p, f, s)
+		outcomes := m.Run(context.Background(), testvectors.RunOptions{})
+		if p, f, s := testvectors.Summary(outcomes); p != want || f != 0 || s != 0 {
+			for _, o := range outcomes {
+				if o.Status != testvectors.Passed {
+					t.Errorf("%s: %s", o.Name, o.Reason)
+				}
+			}
+			t.Fatalf("%s: %d passed, %d failed, %d skipped; want %d passed", file, p, f, s, want)
+		}
 	}
 	// The generated messages also parse and verify without keys.
 	r, err := testvectors.InspectManifest(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Parsed != n || len(r.Failures) != 0 || r.Verified != 4*15 {
+	if r.Parsed != plain || len(r.Failures) != 0 || r.Verified != 4*15 {
 		t.Errorf("inspect: parsed %d, verified %d, failures %v", r.Parsed, r.Verified, r.Failures)
+	}
+}
+
+// TestGeneratedECDHNeedsTheRightKey: a generated ECDH message does not
+// decrypt with another curve's keys or the sender's key in discovery.
+func TestGeneratedECDHNeedsTheRightKey(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := testvectors.Generate(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "manifest-ecdh.json")
+	m, err := testvectors.LoadDecryptManifest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "0578-ecdh-ecc-384-static-decrypt-discovery"
+	tc, ok := m.Tests[name]
+	if !ok {
+		t.Fatalf("%s not generated", name)
+	}
+	for _, bad := range []func(d *testvectors.KeyDescription){
+		func(d *testvectors.KeyDescription) { d.Recipient = "ecdh-384-swapped" }, // the sender's private key
+		func(d *testvectors.KeyDescription) { d.Recipient, d.Curve = "ecdh-256", "ecc-256" },
+	} {
+		d := *tc.Scenario.Key
+		bad(&d)
+		s := *tc.Scenario
+		s.Key = &d
+		tc.Scenario = &s
+		m.Tests = map[string]testvectors.DecryptTest{name: tc}
+		o := m.Run(context.Background(), testvectors.RunOptions{})
+		if o[0].Status != testvectors.Failed {
+			t.Errorf("%+v: status %d, want failed", d, o[0].Status)
+		}
 	}
 }

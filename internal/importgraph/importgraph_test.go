@@ -82,7 +82,9 @@ func isStd(p string) bool {
 //	algorithms      → (nothing in the module)
 //	materials       → algorithms
 //	format          → algorithms, materials
-//	keyring/...     → algorithms, materials (and other keyring packages)
+//	keyring/...     → algorithms, materials, internal/kdf, internal/ecdhedk (and other keyring packages)
+//	internal/kdf    → (nothing in the module)
+//	internal/ecdhedk → internal/kdf
 //	internal/frame  → algorithms, format
 //	encryptsdk      ↛ keyring/...
 var rules = []struct {
@@ -93,7 +95,11 @@ var rules = []struct {
 	{"algorithms", func(string) bool { return false }, "nothing from the module"},
 	{"materials", func(d string) bool { return d == "algorithms" }, "only algorithms"},
 	{"format", func(d string) bool { return d == "algorithms" || d == "materials" }, "only algorithms and materials"},
-	{"keyring", func(d string) bool { return d == "algorithms" || d == "materials" || under(d, "keyring") }, "only algorithms, materials and keyring packages"},
+	{"keyring", func(d string) bool {
+		return d == "algorithms" || d == "materials" || d == "internal/kdf" || d == "internal/ecdhedk" || under(d, "keyring")
+	}, "only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages"},
+	{"internal/kdf", func(string) bool { return false }, "nothing from the module"},
+	{"internal/ecdhedk", func(d string) bool { return d == "internal/kdf" }, "only internal/kdf"},
 	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" }, "only algorithms and format"},
 	{"encryptsdk", func(d string) bool { return !under(d, "keyring") }, "no keyring package"},
 }
@@ -101,7 +107,7 @@ var rules = []struct {
 // stdlibOnly are the core packages that import nothing outside the
 // standard library and the module (DESIGN.md: keyring/awskms is the only
 // package that imports the AWS SDK).
-var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame",
+var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame", "internal/kdf", "internal/ecdhedk",
 	// encrypt-cli's Python-compatibility layer.
 	"cmd/encrypt-cli/internal/argfile", "cmd/encrypt-cli/internal/argparse", "cmd/encrypt-cli/internal/clierr",
 	"cmd/encrypt-cli/internal/pyglob", "cmd/encrypt-cli/internal/pyjson"}
@@ -156,22 +162,26 @@ func TestImportGraph(t *testing.T) {
 func TestRulesCatchViolations(t *testing.T) {
 	m := "example.com/m"
 	graph := map[string][]string{
-		m + "/algorithms":     {"fmt", m + "/materials"},
-		m + "/materials":      {m + "/algorithms", m + "/format"},
-		m + "/format":         {m + "/algorithms", m + "/materials", m + "/keyring"},
-		m + "/keyring":        {m + "/algorithms", m + "/materials", "github.com/aws/aws-sdk-go-v2/aws"},
-		m + "/keyring/awskms": {m + "/keyring", m + "/materials", m + "/format", "github.com/aws/aws-sdk-go-v2/aws"},
-		m + "/internal/frame": {m + "/algorithms", m + "/format", m + "/materials"},
-		m + "/encryptsdk":     {m + "/format", m + "/keyring/awskms"},
-		m + "/cmd/tool":       {m + "/keyring", m + "/encryptsdk"},
+		m + "/algorithms":       {"fmt", m + "/materials"},
+		m + "/materials":        {m + "/algorithms", m + "/format"},
+		m + "/format":           {m + "/algorithms", m + "/materials", m + "/keyring"},
+		m + "/keyring":          {m + "/algorithms", m + "/materials", "github.com/aws/aws-sdk-go-v2/aws"},
+		m + "/keyring/awskms":   {m + "/keyring", m + "/materials", m + "/format", "github.com/aws/aws-sdk-go-v2/aws"},
+		m + "/internal/frame":   {m + "/algorithms", m + "/format", m + "/materials"},
+		m + "/internal/kdf":     {"crypto/hmac", m + "/algorithms"},
+		m + "/internal/ecdhedk": {m + "/internal/kdf", m + "/materials"},
+		m + "/encryptsdk":       {m + "/format", m + "/keyring/awskms"},
+		m + "/cmd/tool":         {m + "/keyring", m + "/encryptsdk"},
 	}
 	want := []string{
 		"algorithms imports materials; algorithms may import nothing from the module",
 		"encryptsdk imports keyring/awskms; encryptsdk may import no keyring package",
 		"format imports keyring; format may import only algorithms and materials",
+		"internal/ecdhedk imports materials; internal/ecdhedk may import only internal/kdf",
 		"internal/frame imports materials; internal/frame may import only algorithms and format",
+		"internal/kdf imports algorithms; internal/kdf may import nothing from the module",
 		"keyring imports third-party package github.com/aws/aws-sdk-go-v2/aws",
-		"keyring/awskms imports format; keyring may import only algorithms, materials and keyring packages",
+		"keyring/awskms imports format; keyring may import only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages",
 		"materials imports format; materials may import only algorithms",
 	}
 	if got := violations(m, graph); !slices.Equal(got, want) {

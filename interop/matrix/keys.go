@@ -19,6 +19,7 @@ import (
 //	{"type":"raw-aes","namespace":N,"name":K,"key":BASE64}
 //	{"type":"raw-rsa","namespace":N,"name":K,"padding":"pkcs1|oaep-sha1|…","public-key":PEM,"private-key":PEM}
 //	{"type":"aws-kms","key-id":ARN,"region":R,"endpoint":URL}
+//	{"type":"raw-ecdh","curve":"p256|p384|p521","schema":"static|ephemeral|discovery","private-key":PEM,"recipient-public-key":BASE64}
 //
 // A list of them is a multi-keyring: the first is the generator.
 type KeySpec map[string]string
@@ -142,6 +143,8 @@ func goKeyring(specs []KeySpec, kms *kmstest.Server) (materials.Keyring, error) 
 				}
 			}
 			kr, err = keyring.NewRawRSA(c)
+		case "raw-ecdh":
+			kr, err = goECDHKeyring(s)
 		case "aws-kms":
 			if kms == nil {
 				return nil, fmt.Errorf("aws-kms key without a KMS server")

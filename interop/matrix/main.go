@@ -4,7 +4,9 @@
 // the raw AES and RSA keyrings, multi-keyrings, frame lengths, plaintext
 // sizes and encryption contexts (chosen pairwise), tampered messages,
 // the manifest of `esdk-vectors generate`, and the AWS KMS keyring against
-// an in-process local KMS. Each peer runs all its jobs in one process.
+// an in-process local KMS, and the raw ECDH keyring (every curve and
+// schema, with the generated ECDH vectors) where the peer has one. Each
+// peer runs all its jobs in one process.
 //
 // Usage (interop/run installs the peers and writes the peers file):
 //
@@ -90,6 +92,12 @@ func run(peersFile, only, workDir string, keep, verbose bool, seed int64) error 
 	if e.manifest, err = generateManifest(filepath.Join(workDir, "generated-vectors")); err != nil {
 		return fmt.Errorf("esdk-vectors generate: %w", err)
 	}
+	if e.ecdhManifest, err = loadECDHManifest(filepath.Join(workDir, "generated-vectors")); err != nil {
+		return fmt.Errorf("esdk-vectors generate (raw ECDH): %w", err)
+	}
+	if e.ecdh, err = newECDHParties(); err != nil {
+		return err
+	}
 	if e.kms, err = kmstest.NewServer(kmsRegion, ""); err != nil {
 		return fmt.Errorf("local KMS: %w", err)
 	}
@@ -99,8 +107,8 @@ func run(peersFile, only, workDir string, keep, verbose bool, seed int64) error 
 			return err
 		}
 	}
-	fmt.Printf("work directory %s; local KMS %s; %d generated vectors; setup %.1fs\n",
-		workDir, e.kms.URL, len(e.manifest.tests), time.Since(start).Seconds())
+	fmt.Printf("work directory %s; local KMS %s; %d generated vectors (+%d raw ECDH); setup %.1fs\n",
+		workDir, e.kms.URL, len(e.manifest.tests), len(e.ecdhManifest), time.Since(start).Seconds())
 
 	var (
 		mu     sync.Mutex
@@ -167,6 +175,7 @@ func runPeer(e *env, p *Peer, seed int64) ([]check, []naResult, error) {
 	pr.goTamper(keys)
 	pr.manifestDecrypts()
 	pr.kmsCases()
+	pr.ecdhCases()
 	pr.probeNA(keys, &nas)
 	prep := time.Since(t0)
 

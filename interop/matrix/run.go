@@ -40,6 +40,9 @@ type env struct {
 	plaintexts map[int]string    // size -> file
 	manifest   *genManifest
 	seed       int64
+	// raw ECDH: the key pairs of each curve, the generated ECDH vectors
+	ecdh         []ecdhParties
+	ecdhManifest []manifestTest
 }
 
 // peerRun collects the jobs of one peer and what to do with each result.

@@ -105,7 +105,48 @@ def keyring_of(spec):
         return MPL.create_aws_kms_keyring(
             input=CreateAwsKmsKeyringInput(kms_key_id=spec["key-id"], kms_client=kms_client(spec))
         )
+    if t == "raw-ecdh":
+        return ecdh_keyring(spec)
     raise ValueError("unknown keyring type %r" % t)
+
+
+ECDH_CURVES = {"p256": "ECC_NIST_P256", "p384": "ECC_NIST_P384", "p521": "ECC_NIST_P521"}
+
+
+def ecdh_keyring(spec):
+    """Raw ECDH keyring: private keys are PKCS #8 PEM, public keys SPKI DER (base64 in the spec)."""
+    from aws_cryptographic_material_providers.mpl.models import (
+        CreateRawEcdhKeyringInput,
+        EphemeralPrivateKeyToStaticPublicKeyInput,
+        PublicKeyDiscoveryInput,
+        RawEcdhStaticConfigurationsEphemeralPrivateKeyToStaticPublicKey,
+        RawEcdhStaticConfigurationsPublicKeyDiscovery,
+        RawEcdhStaticConfigurationsRawPrivateKeyToStaticPublicKey,
+        RawPrivateKeyToStaticPublicKeyInput,
+    )
+
+    schema = spec["schema"]
+    priv = spec.get("private-key")
+    pub = spec.get("recipient-public-key")
+    if schema == "static":
+        scheme = RawEcdhStaticConfigurationsRawPrivateKeyToStaticPublicKey(
+            RawPrivateKeyToStaticPublicKeyInput(
+                sender_static_private_key=priv.encode(), recipient_public_key=base64.b64decode(pub)
+            )
+        )
+    elif schema == "ephemeral":
+        scheme = RawEcdhStaticConfigurationsEphemeralPrivateKeyToStaticPublicKey(
+            EphemeralPrivateKeyToStaticPublicKeyInput(recipient_public_key=base64.b64decode(pub))
+        )
+    elif schema == "discovery":
+        scheme = RawEcdhStaticConfigurationsPublicKeyDiscovery(
+            PublicKeyDiscoveryInput(recipient_static_private_key=priv.encode())
+        )
+    else:
+        raise ValueError("raw-ecdh: unknown schema %r" % schema)
+    return MPL.create_raw_ecdh_keyring(
+        input=CreateRawEcdhKeyringInput(key_agreement_scheme=scheme, curve_spec=ECDH_CURVES[spec["curve"]])
+    )
 
 
 def keyring_of_list(specs):

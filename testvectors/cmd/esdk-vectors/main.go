@@ -1,14 +1,19 @@
 // Command esdk-vectors runs and writes AWS Encryption SDK test vectors.
 //
-//	esdk-vectors decrypt [-net-v4-retry] [-v] MANIFEST...
+//	esdk-vectors decrypt [-net-v4-retry] [-allow-skip NAME,...] [-v] MANIFEST...
 //	esdk-vectors inspect MANIFEST...
 //	esdk-vectors generate -out DIR
 //
 // decrypt runs awses-decrypt manifests and prints one line per failed or
-// skipped test, then "N passed, N failed" (", N skipped" when any test
-// could not run). inspect parses every message of the manifests without
-// keys and verifies every signature. generate writes a new awses-decrypt
-// manifest of messages made by this library. The exit status is 0 only when
+// skipped test, then "N passed, N failed" (", N skipped (not supported
+// by this runner: N what, ...)" when any test could not run, naming what
+// each skipped test needs that the runner lacks). A skip is not a failure unless -allow-skip is given:
+// then only tests that need one of the listed things (key description
+// types such as aws-kms-hierarchy) may be skipped, and any other skip
+// fails the run. inspect parses every message of the manifests without
+// keys and verifies every signature. generate writes new awses-decrypt
+// manifests (manifest.json, and manifest-ecdh.json for raw ECDH) of
+// messages made by this library. The exit status is 0 only when
 // nothing failed.
 package main
 
@@ -16,7 +21,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/go-esdk/esdk/testvectors"
 )
@@ -47,7 +55,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: esdk-vectors decrypt [-net-v4-retry] MANIFEST... | inspect MANIFEST... | generate -out DIR")
+	fmt.Fprintln(os.Stderr, "usage: esdk-vectors decrypt [-net-v4-retry] [-allow-skip NAME,...] [-v] MANIFEST... | inspect MANIFEST... | generate -out DIR")
 	os.Exit(2)
 }
 
@@ -55,11 +63,19 @@ func decrypt(args []string) (bool, error) {
 	fs := flag.NewFlagSet("decrypt", flag.ExitOnError)
 	retry := fs.Bool("net-v4-retry", false, "retry header authentication as messages of the ESDK for .NET 4.0.0 need")
 	verbose := fs.Bool("v", false, "print every test with its outcome (and, for a negative test, the error)")
+	allowSkip := fs.String("allow-skip", "", "comma-separated `names` (e.g. aws-kms-hierarchy): only tests needing these may be skipped; any other skip fails the run")
 	fs.Parse(args)
 	if fs.NArg() == 0 {
 		usage()
 	}
-	var passed, failed, skipped int
+	allowed := map[string]bool{}
+	for _, n := range strings.Split(*allowSkip, ",") {
+		if n != "" {
+			allowed[n] = true
+		}
+	}
+	var passed, failed, skipped, unexpected int
+	skippedFor := map[string]int{}
 	for _, path := range fs.Args() {
 		m, err := testvectors.LoadDecryptManifest(path)
 		if err != nil {
@@ -72,6 +88,10 @@ func decrypt(args []string) (bool, error) {
 				fmt.Printf("FAIL %s %s: %s\n", path, o.Name, o.Reason)
 			case testvectors.Skipped:
 				fmt.Printf("SKIP %s %s: %s\n", path, o.Name, o.Reason)
+				skippedFor[o.Unsupported]++
+				if len(allowed) > 0 && !allowed[o.Unsupported] {
+					unexpected++
+				}
 			default:
 				if *verbose {
 					fmt.Printf("PASS %s %s %s\n", path, o.Name, o.Reason)
@@ -83,10 +103,17 @@ func decrypt(args []string) (bool, error) {
 	}
 	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
 	if skipped > 0 {
-		line += fmt.Sprintf(", %d skipped", skipped)
+		var why []string
+		for _, n := range slices.Sorted(maps.Keys(skippedFor)) {
+			why = append(why, fmt.Sprintf("%d %s", skippedFor[n], n))
+		}
+		line += fmt.Sprintf(", %d skipped (not supported by this runner: %s)", skipped, strings.Join(why, ", "))
+	}
+	if unexpected > 0 {
+		line += fmt.Sprintf("; %d skipped tests are not allowed by -allow-skip", unexpected)
 	}
 	fmt.Println(line)
-	return failed == 0, nil
+	return failed == 0 && unexpected == 0, nil
 }
 
 func inspect(args []string) (bool, error) {

@@ -153,9 +153,61 @@ public final class Driver {
                 .kmsKeyId(str(spec, "key-id"))
                 .kmsClient(kmsClient(spec))
                 .build());
+      case "raw-ecdh":
+        return ecdhKeyring(spec);
       default:
         throw new IllegalArgumentException("unknown keyring type " + type);
     }
+  }
+
+  // Raw ECDH keyring: private keys are PKCS #8 PEM, public keys SPKI DER (base64 in the spec).
+  static IKeyring ecdhKeyring(JsonObject spec) {
+    software.amazon.cryptography.primitives.model.ECDHCurveSpec curve;
+    switch (str(spec, "curve")) {
+      case "p256":
+        curve = software.amazon.cryptography.primitives.model.ECDHCurveSpec.ECC_NIST_P256;
+        break;
+      case "p384":
+        curve = software.amazon.cryptography.primitives.model.ECDHCurveSpec.ECC_NIST_P384;
+        break;
+      case "p521":
+        curve = software.amazon.cryptography.primitives.model.ECDHCurveSpec.ECC_NIST_P521;
+        break;
+      default:
+        throw new IllegalArgumentException("raw-ecdh: unknown curve " + str(spec, "curve"));
+    }
+    String priv = str(spec, "private-key");
+    String pub = str(spec, "recipient-public-key");
+    software.amazon.cryptography.materialproviders.model.RawEcdhStaticConfigurations.Builder scheme =
+        software.amazon.cryptography.materialproviders.model.RawEcdhStaticConfigurations.builder();
+    switch (str(spec, "schema")) {
+      case "static":
+        scheme.RawPrivateKeyToStaticPublicKey(
+            software.amazon.cryptography.materialproviders.model.RawPrivateKeyToStaticPublicKeyInput.builder()
+                .senderStaticPrivateKey(ByteBuffer.wrap(priv.getBytes(StandardCharsets.UTF_8)))
+                .recipientPublicKey(ByteBuffer.wrap(Base64.getDecoder().decode(pub)))
+                .build());
+        break;
+      case "ephemeral":
+        scheme.EphemeralPrivateKeyToStaticPublicKey(
+            software.amazon.cryptography.materialproviders.model.EphemeralPrivateKeyToStaticPublicKeyInput.builder()
+                .recipientPublicKey(ByteBuffer.wrap(Base64.getDecoder().decode(pub)))
+                .build());
+        break;
+      case "discovery":
+        scheme.PublicKeyDiscovery(
+            software.amazon.cryptography.materialproviders.model.PublicKeyDiscoveryInput.builder()
+                .recipientStaticPrivateKey(ByteBuffer.wrap(priv.getBytes(StandardCharsets.UTF_8)))
+                .build());
+        break;
+      default:
+        throw new IllegalArgumentException("raw-ecdh: unknown schema " + str(spec, "schema"));
+    }
+    return MPL.CreateRawEcdhKeyring(
+        software.amazon.cryptography.materialproviders.model.CreateRawEcdhKeyringInput.builder()
+            .curveSpec(curve)
+            .KeyAgreementScheme(scheme.build())
+            .build());
   }
 
   static IKeyring keyrings(JsonArray specs) {
