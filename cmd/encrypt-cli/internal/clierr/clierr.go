@@ -19,7 +19,10 @@ type Error struct {
 	Usage bool   // a mistake in the command line (exit status 2)
 }
 
+// Error returns the message of Err; the hint is printed separately.
 func (e *Error) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Usagef returns a usage error with no hint.

@@ -22,6 +22,8 @@ type Caching struct {
 	MaxBytesEncrypted    int64   // 0: not set
 }
 
+// ParseCaching checks the key=value tokens of --caching. Its errors are
+// usage errors.
 func ParseCaching(tokens []string) (*Caching, error) {
 	kv, err := ParseKV(tokens)
 	if err != nil {
