@@ -158,9 +158,13 @@ func (u *ui) fail(err error) int {
 	return exitFail
 }
 
-// explain turns an error into a message and a hint.
+// explain turns an error into a message and a hint: the hint of a
+// clierr.Error, else one chosen by the library's sentinel errors.
 func explain(err error) (msg, hint string) {
 	msg = err.Error()
+	if errors.Is(err, context.Canceled) {
+		msg = "interrupted"
+	}
 	var nd *encryptsdk.NoDecryptableKeyError
 	switch {
 	case clierr.Hint(err) != "":
@@ -182,20 +186,6 @@ func explain(err error) (msg, hint string) {
 		hint = "the message was modified or damaged; no output was written"
 	case errors.Is(err, encryptsdk.ErrTruncated):
 		hint = "the message is incomplete; no output was written"
-	case errors.Is(err, context.Canceled):
-		msg = "interrupted"
-	}
-	var po *partialOutputError
-	if errors.As(err, &po) {
-		// The hints above that say "no output was written" are true only
-		// when nothing went out.
-		if h, ok := strings.CutSuffix(hint, "; no output was written"); ok {
-			hint = po.hint() + " (" + h + ")"
-		} else if hint != "" {
-			hint = po.hint() + "; " + hint
-		} else {
-			hint = po.hint()
-		}
 	}
 	return msg, hint
 }
@@ -492,7 +482,8 @@ func (r *runner) process(ctx context.Context, o plan.Op, res *result) (err error
 			n = out.Written()
 		}
 		if err != nil && n > 0 {
-			err = &partialOutputError{err: err, n: n, dst: displayPath(o.Dst, "stdout"), decrypting: r.cfg.decrypting()}
+			_, hint := explain(err)
+			err = clierr.WithHint(err, releasedHint(n, displayPath(o.Dst, "stdout"), r.cfg.decrypting(), hint))
 		}
 	}()
 	sink = bw
@@ -650,26 +641,24 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// partialOutputError is the failure of an operation after some of its
-// output had already reached a destination that cannot take it back
-// (stdout, a device, a FIFO).
-type partialOutputError struct {
-	err        error
-	n          int64
-	dst        string // "stdout" or the path
-	decrypting bool
-}
-
-func (e *partialOutputError) Error() string { return e.err.Error() }
-func (e *partialOutputError) Unwrap() error { return e.err }
-
-// hint tells the user what to do with what was written.
-func (e *partialOutputError) hint() string {
+// releasedHint is the hint after a failure that happened when n bytes
+// had already reached dst, a destination that cannot take them back
+// (stdout, a device, a FIFO); hint is the one the error has otherwise. The
+// hints that say "no output was written" are true only when nothing went
+// out.
+func releasedHint(n int64, dst string, decrypting bool, hint string) string {
 	what := "incomplete"
-	if e.decrypting {
+	if decrypting {
 		what = "unverified"
 	}
-	return fmt.Sprintf("%d bytes of %s output were written to %s; discard them", e.n, what, e.dst)
+	s := fmt.Sprintf("%d bytes of %s output were written to %s; discard them", n, what, dst)
+	if h, ok := strings.CutSuffix(hint, "; no output was written"); ok {
+		return s + " (" + h + ")"
+	}
+	if hint != "" {
+		return s + "; " + hint
+	}
+	return s
 }
 
 // copyContext copies src to dst, stopping when ctx is done.
