@@ -151,6 +151,12 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	case suite.Signed() && m.VerificationKey == nil:
 		return nil, fmt.Errorf("%w: no verification key for a signed suite", materials.ErrInvalidMaterials)
 	}
+	if err := carries(m.EncryptionContext, hdr.EncryptionContext, "stored"); err != nil {
+		return nil, err
+	}
+	if err := carries(m.EncryptionContext, opts.EncryptionContext, "expected"); err != nil {
+		return nil, err
+	}
 	auth, err := mr.ReadHeaderAuth()
 	if err != nil {
 		return nil, err
@@ -447,5 +453,17 @@ func (d *Decryptor) finish() error {
 		return err
 	}
 	d.done = true
+	return nil
+}
+
+// carries checks that the materials' encryption context holds every pair
+// of want, so that materials made for another request (a manager's bug,
+// or a cache entry shared by mistake) are never used.
+func carries(have, want materials.EncryptionContext, what string) error {
+	for _, k := range want.SortedKeys() {
+		if v, ok := have[k]; !ok || v != want[k] {
+			return fmt.Errorf("%w: the materials' encryption context lacks the %s pair with key %q", materials.ErrInvalidMaterials, what, k)
+		}
+	}
 	return nil
 }

@@ -119,6 +119,9 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	case suite.Signed() && m.SigningKey == nil:
 		return nil, fmt.Errorf("%w: signed suite without a signing key", materials.ErrInvalidMaterials)
 	}
+	if err := carries(m.EncryptionContext, ec, "requested"); err != nil {
+		return nil, err
+	}
 
 	messageID := make([]byte, suite.MessageIDLen())
 	rand.Read(messageID)
