@@ -363,6 +363,9 @@ func (d *Decryptor) next() error {
 			<-b.Ready
 		}
 		b.Wait(&d.scratch)
+		if err := b.Err(); err != nil {
+			return err
+		}
 		d.rel, d.relNext = b, 0
 	}
 }

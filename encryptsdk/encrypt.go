@@ -275,6 +275,9 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 		}
 		b.Wait(&e.scratch)
 		b.Src = nil
+		if ferr := b.Err(); ferr != nil && err == nil {
+			e.err, err = ferr, ferr
+		}
 	}
 	return n, err
 }
@@ -357,6 +360,13 @@ func (e *Encryptor) appendFrames(dst, plaintext []byte) ([]byte, error) {
 		b := window[0]
 		window = window[1:]
 		b.Wait(&e.scratch)
+		if err := b.Err(); err != nil {
+			for _, w := range window {
+				w.Wait(&e.scratch)
+			}
+			e.err = err
+			return dst, err
+		}
 		if e.signer != nil {
 			e.signer.Write(b.Sealed())
 		}
@@ -443,10 +453,17 @@ func (e *Encryptor) flush() error {
 	var err error
 	if e.hashes != nil {
 		<-b.Ready // sealed and hashed
-		err = e.emit(b.Sealed())
+		if err = b.Err(); err == nil {
+			err = e.emit(b.Sealed())
+		}
 	} else {
 		b.Wait(&e.scratch)
-		err = e.put(b.Sealed())
+		if err = b.Err(); err == nil {
+			err = e.put(b.Sealed())
+		}
+	}
+	if ferr := b.Err(); ferr != nil {
+		e.err, err = ferr, ferr
 	}
 	b.Src = nil
 	b.Reset()

@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -52,9 +53,10 @@ type Batch struct {
 	// new generation, so that a helper that wakes up late for an earlier
 	// use of the batch claims nothing.
 	claim   atomic.Uint64
-	left    atomic.Int64  // frames of this generation not yet done
-	done    chan struct{} // signalled once per started generation
-	started bool          // Start was called and Wait not yet
+	left    atomic.Int64          // frames of this generation not yet done
+	fault   atomic.Pointer[error] // the first fault of this generation
+	done    chan struct{}         // signalled once per started generation
+	started bool                  // Start was called and Wait not yet
 }
 
 // NewSealBatch returns a batch that seals up to frames regular frames. Its
@@ -220,11 +222,34 @@ func (b *Batch) work(s *Scratch, gen uint32, n int) {
 		if !b.claim.CompareAndSwap(c, c+(hi-lo)) {
 			continue
 		}
-		b.run(s, int(lo), int(hi))
+		b.runSafe(s, int(lo), int(hi))
 		if b.left.Add(-int64(hi-lo)) == 0 {
 			b.done <- struct{}{}
 		}
 	}
+}
+
+// runSafe runs frames [lo, hi), turning a panic (a bug: no input can
+// cause one) into the batch's error, so that no goroutine of the shared
+// pool, nor a stream's own, ever takes the process down.
+func (b *Batch) runSafe(s *Scratch, lo, hi int) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("%w: frames %d to %d: %v", ErrInternal, lo, hi-1, r)
+			b.fault.CompareAndSwap(nil, &err)
+		}
+	}()
+	b.run(s, lo, hi)
+}
+
+// Err returns the fault met while sealing or opening the batch, if any,
+// wrapping [ErrInternal]. Call it after Wait; a batch with a fault must
+// not be used (its frames may be unsealed or unopened).
+func (b *Batch) Err() error {
+	if p := b.fault.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // small reports whether the batch is too small for other goroutines to
@@ -240,6 +265,7 @@ func (b *Batch) Reset() {
 	}
 	b.claim.Store(uint64(uint32(b.claim.Load()>>32)+1) << 32)
 	b.N, b.Src, b.ReadErr = 0, nil, nil
+	b.fault.Store(nil)
 	b.Frames = b.Frames[:0]
 	b.Out = b.Out[:0]
 	clear(b.Plain)

@@ -15,6 +15,11 @@ import (
 // ErrAuthentication means a frame's AES-GCM tag did not verify.
 var ErrAuthentication = errors.New("frame authentication failed")
 
+// ErrInternal means sealing or opening a batch of frames failed in a way
+// no input should cause: a bug of this module, reported as an error rather
+// than a panic on a goroutine the caller cannot recover.
+var ErrInternal = errors.New("frame: internal error")
+
 // Cipher seals and opens the frames of one message. The AES key schedule
 // and GCM tables are built once per message. A Cipher's methods may be
 // called from several goroutines at once as long as each passes its own
