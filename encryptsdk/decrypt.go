@@ -142,7 +142,12 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	if err != nil {
 		return nil, err
 	}
-	defer clear(m.PlaintextDataKey)
+	defer func() {
+		clear(m.PlaintextDataKey)
+		for _, c := range m.Candidates {
+			clear(c.PlaintextDataKey)
+		}
+	}()
 	switch {
 	case m.Suite != suite:
 		return nil, fmt.Errorf("%w: materials are for suite %v, message is %v", materials.ErrInvalidMaterials, m.Suite.ID, suite.ID)
@@ -165,10 +170,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	if err != nil {
 		return nil, err
 	}
-	fc, err := openHeader(suite, m.PlaintextDataKey, hdr, raw, auth, authOnly)
-	if errors.Is(err, ErrHeaderAuthentication) && opts.NetV400Retry {
-		fc, err = openHeaderNetV400(suite, m.PlaintextDataKey, hdr, raw, auth, m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys))
-	}
+	fc, dataKey, err := openWithKeys(m, hdr, raw, auth, authOnly, opts.NetV400Retry)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +180,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 		auth:    auth,
 		suite:   suite,
 		ec:      m.EncryptionContext,
-		dataKey: m.DataKey,
+		dataKey: dataKey,
 		cipher:  fc,
 		pub:     m.VerificationKey,
 		buffer:  opts.BufferUntilVerified,
@@ -199,6 +201,67 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 		d.verifier.Write(auth.Tag)
 	}
 	return d, nil
+}
+
+// openWithKeys tries the candidate data keys of m in order, then its
+// authenticated data key, and returns the cipher of the first that passes
+// the key commitment and header authentication, with the encrypted data
+// key it came from.
+//
+// A candidate was not authenticated by its keyring (RSA PKCS #1 v1.5 with
+// implicit rejection), so its failure must not tell a padding error from a
+// wrong key: each candidate costs the same work (key derivation, the
+// commitment comparison and the header tag check, whatever the first
+// result) and every failed one is described by the same words. When all
+// fail and there is no authenticated key, the error is a
+// [*NoDecryptableKeyError], as for a wrong key of any other keyring. The
+// authenticated key's failure, which can only be tampering, is reported as
+// what it is.
+func openWithKeys(m materials.DecryptionMaterials, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte, netRetry bool) (*frame.Cipher, materials.EncryptedDataKey, error) {
+	suite := hdr.Suite
+	var netAuthOnly materials.EncryptionContext
+	if netRetry {
+		netAuthOnly = m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys)
+	}
+	var errs []error
+	for i, c := range m.Candidates {
+		fc := openCandidate(suite, c.PlaintextDataKey, hdr, raw, auth, authOnly)
+		if fc == nil && netRetry {
+			fc, _ = openHeaderNetV400(suite, c.PlaintextDataKey, hdr, raw, auth, netAuthOnly)
+		}
+		if fc != nil {
+			return fc, c.DataKey, nil
+		}
+		errs = append(errs, fmt.Errorf("candidate data key %d, from an encrypted data key of provider %q, did not authenticate the message header", i, c.DataKey.ProviderID))
+	}
+	if m.PlaintextDataKey == nil {
+		return nil, materials.EncryptedDataKey{}, &NoDecryptableKeyError{Reason: "no data key obtained from the encrypted data keys authenticated the message", Errs: errs}
+	}
+	fc, err := openHeader(suite, m.PlaintextDataKey, hdr, raw, auth, authOnly)
+	if errors.Is(err, ErrHeaderAuthentication) && netRetry {
+		fc, err = openHeaderNetV400(suite, m.PlaintextDataKey, hdr, raw, auth, netAuthOnly)
+	}
+	return fc, m.DataKey, err
+}
+
+// openCandidate derives the message keys from a candidate data key and
+// returns the cipher if both the key commitment (for committing suites)
+// and the header tag verify, else nil. Both checks always run.
+func openCandidate(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) *frame.Cipher {
+	dataKey, commitKey, err := suite.DeriveKeys(pdk, hdr.MessageID)
+	if err != nil {
+		return nil
+	}
+	defer clear(dataKey)
+	committed := true
+	if suite.Committing() {
+		committed = algorithms.CheckCommitment(commitKey, hdr.SuiteData) == nil
+	}
+	fc, err := verifyHeader(dataKey, hdr, raw, auth, authOnly)
+	if !committed || err != nil {
+		return nil
+	}
+	return fc
 }
 
 // openHeader derives the message keys, checks key commitment (in constant
@@ -324,6 +387,10 @@ func (d *Decryptor) next() error {
 					}
 				}
 				if d.buffer {
+					if len(pt) > maxInt-len(d.all) {
+						clear(pt)
+						return fmt.Errorf("encryptsdk: %w: the buffered plaintext does not fit in memory on this platform", ErrBodyTooLarge)
+					}
 					d.all = append(d.all, pt...)
 					if f.Final {
 						d.out = d.all

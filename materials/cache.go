@@ -47,6 +47,9 @@ func (e *CacheEntry) Zero() {
 	}
 	if e.Decryption != nil {
 		clear(e.Decryption.PlaintextDataKey)
+		for _, c := range e.Decryption.Candidates {
+			clear(c.PlaintextDataKey)
+		}
 	}
 }
 

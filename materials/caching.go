@@ -317,5 +317,9 @@ func cloneDecryption(m DecryptionMaterials) DecryptionMaterials {
 	m.EncryptionContext = m.EncryptionContext.Clone()
 	m.RequiredEncryptionContextKeys = slices.Clone(m.RequiredEncryptionContextKeys)
 	m.PlaintextDataKey = slices.Clone(m.PlaintextDataKey)
+	m.Candidates = slices.Clone(m.Candidates)
+	for i := range m.Candidates {
+		m.Candidates[i].PlaintextDataKey = slices.Clone(m.Candidates[i].PlaintextDataKey)
+	}
 	return m
 }

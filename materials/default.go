@@ -109,10 +109,24 @@ func (d *DefaultManager) DecryptMaterials(ctx context.Context, req DecryptionReq
 	if err != nil {
 		return DecryptionMaterials{}, err
 	}
-	if out.Suite != suite || len(out.PlaintextDataKey) != suite.KeyLen {
+	if out.Suite != suite || !usableKeys(out) {
 		return DecryptionMaterials{}, fmt.Errorf("%w: keyring returned no usable data key", ErrInvalidMaterials)
 	}
 	return out, nil
+}
+
+// usableKeys reports whether m holds a data key or candidates, all of the
+// suite's key length.
+func usableKeys(m DecryptionMaterials) bool {
+	if !m.HasDataKey() || m.PlaintextDataKey != nil && len(m.PlaintextDataKey) != m.Suite.KeyLen {
+		return false
+	}
+	for _, c := range m.Candidates {
+		if len(c.PlaintextDataKey) != m.Suite.KeyLen {
+			return false
+		}
+	}
+	return true
 }
 
 // MergeReproduced merges the encryption context a caller expects into the
