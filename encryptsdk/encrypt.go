@@ -78,6 +78,8 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		frameLen = DefaultFrameLength
 	case frameLen < 0 || frameLen > 1<<32-1:
 		return nil, fmt.Errorf("encryptsdk: frame length %d is outside 1 to 2^32-1", frameLen)
+	case uint64(frameLen) > maxInt-64:
+		return nil, fmt.Errorf("encryptsdk: %w: frame length %d does not fit in memory on this platform (at most %d)", ErrBodyTooLarge, frameLen, maxInt-64)
 	}
 	if opts.Suite != 0 {
 		suite, err := algorithms.Lookup(opts.Suite)
@@ -250,8 +252,13 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 		return 0, e.err
 	}
 	if e.nonFramed {
-		if int64(len(e.body)-format.NonFramedHeaderLen+len(p)) > format.MaxNonFramedLen {
+		n := int64(len(e.body)-format.NonFramedHeaderLen) + int64(len(p))
+		if n > format.MaxNonFramedLen {
 			e.err = errors.New("encryptsdk: non-framed plaintext exceeds 2^36-32 bytes")
+			return 0, e.err
+		}
+		if n > maxInt-64 {
+			e.err = fmt.Errorf("encryptsdk: %w: a non-framed body of %d bytes does not fit in memory on this platform", ErrBodyTooLarge, n)
 			return 0, e.err
 		}
 		e.body = append(e.body, p...)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -23,6 +24,13 @@ const DefaultMaxHeaderSize = 16 << 20
 // MaxNonFramedLen is the largest non-framed body: the AES-GCM limit for a
 // single invocation, 2^36 − 32 bytes.
 const MaxNonFramedLen = 1<<36 - 32
+
+// maxInMemoryLen is the largest frame or non-framed body length this
+// platform can hold in one buffer together with its header and tag:
+// about 2^63 on 64-bit platforms, 2^31 on 32-bit ones. Longer lengths are
+// rejected with ErrBodyTooLarge rather than truncated by a conversion to
+// int.
+const maxInMemoryLen = math.MaxInt - 64
 
 // FinalFrameMarker is the sequence number field that starts the final frame.
 const FinalFrameMarker = 0xffffffff
@@ -336,6 +344,8 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 		return nil, nil, malformed("frame length", at, "non-framed content with frame length %d", h.FrameLength)
 	case r.lim.MaxBodySize > 0 && int64(h.FrameLength) > r.lim.MaxBodySize:
 		return nil, nil, r.fail("frame length", at, fmt.Errorf("%w: frame length %d, limit %d", ErrBodyTooLarge, h.FrameLength, r.lim.MaxBodySize))
+	case uint64(h.FrameLength) > maxInMemoryLen:
+		return nil, nil, r.fail("frame length", at, fmt.Errorf("%w: frame length %d does not fit in memory on this platform (at most %d)", ErrBodyTooLarge, h.FrameLength, uint64(maxInMemoryLen)))
 	}
 	if h.Version == 2 {
 		if h.SuiteData, err = take(h.Suite.SuiteDataLen, "algorithm suite data"); err != nil {
@@ -471,6 +481,9 @@ func (r *Reader) ReadNonFramed(buf []byte) (Frame, error) {
 	}
 	if r.lim.MaxBodySize > 0 && int64(n) > r.lim.MaxBodySize {
 		return Frame{}, r.fail("non-framed body length", at+algorithms.IVLen, fmt.Errorf("%w: body length %d, limit %d", ErrBodyTooLarge, n, r.lim.MaxBodySize))
+	}
+	if n > maxInMemoryLen {
+		return Frame{}, r.fail("non-framed body length", at+algorithms.IVLen, fmt.Errorf("%w: body length %d does not fit in memory on this platform (at most %d)", ErrBodyTooLarge, n, uint64(maxInMemoryLen)))
 	}
 	if raw, err = r.read(raw, int(n)+algorithms.TagLen, "non-framed body content"); err != nil {
 		return Frame{}, err
