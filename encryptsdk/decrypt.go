@@ -188,7 +188,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	}
 	d.depth = 1
 	if hdr.ContentType == format.Framed {
-		d.depth = pipelineDepth(batchFrames(int(hdr.FrameLength), d.workers)*int(hdr.FrameLength), d.workers)
+		d.depth = pipelineDepth(batchFrames(frameLenInt(hdr), d.workers)*frameLenInt(hdr), d.workers)
 	}
 	// A sequential stream still reads one batch ahead while the one before
 	// is consumed.
@@ -444,7 +444,7 @@ func (d *Decryptor) readBatch() *frame.Batch {
 	b := d.batch()
 	single := d.hdr.ContentType == format.NonFramed
 	b.Single = single
-	fl := int(d.hdr.FrameLength)
+	fl := frameLenInt(d.hdr)
 	for i := 0; i < b.Cap(); i++ {
 		if b.Bufs[i] == nil && !single && fl <= 1<<20 {
 			// Allocated once, the first time a frame needs it.
@@ -492,7 +492,7 @@ func (d *Decryptor) batch() *frame.Batch {
 	d.batches++
 	frames := 1
 	if d.hdr.ContentType == format.Framed {
-		frames = batchFrames(int(d.hdr.FrameLength), d.workers)
+		frames = batchFrames(frameLenInt(d.hdr), d.workers)
 		if d.frameCap > 0 {
 			frames = min(frames, d.frameCap)
 		}
@@ -505,7 +505,7 @@ func (d *Decryptor) batch() *frame.Batch {
 // already, or the source is in memory or a regular file.
 func (d *Decryptor) frameBuffered() bool {
 	return d.hdr.ContentType == format.Framed && (d.mr.Local() ||
-		d.mr.Buffered() >= format.RegularFrameHeaderLen+int(d.hdr.FrameLength)+algorithms.TagLen)
+		d.mr.Buffered() >= format.RegularFrameHeaderLen+frameLenInt(d.hdr)+algorithms.TagLen)
 }
 
 // finish verifies the signature and the end of input.
@@ -537,3 +537,9 @@ func carries(have, want materials.EncryptionContext, what string) error {
 	}
 	return nil
 }
+
+// frameLenInt is the message's frame length as an int for sizing buffers
+// and batches, capped at what an int holds: a 32-bit platform reads a
+// message that declares a frame length above 2^31 as long as its frames
+// fit (the reader refuses a frame that does not).
+func frameLenInt(h *format.Header) int { return int(min(uint64(h.FrameLength), maxInt-64)) }

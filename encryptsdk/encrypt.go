@@ -191,7 +191,9 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		e.directMin = e.frameLen
 		switch {
 		case e.workers > 1 && e.signer != nil:
-			e.directMin = e.depth * e.batchLen * e.frameLen
+			// Saturating: with huge frames on 32-bit platforms the product
+			// does not fit int.
+			e.directMin = int(min(int64(e.depth)*int64(e.batchLen)*int64(e.frameLen), maxInt))
 		case e.workers > 1:
 			e.directMin = max(e.frameLen, 64<<10)
 		}
@@ -294,7 +296,7 @@ func (e *Encryptor) write(p []byte) (int, error) {
 	fl := e.frameLen
 	for len(p) > 0 {
 		b := e.cur
-		if e.partial == 0 && b.N == 0 && len(p) >= e.directMin {
+		if e.partial == 0 && b.N == 0 && len(p) >= e.directMin && len(p) >= fl {
 			// Seal whole frames straight from p; Write then waits for
 			// them, since p is not ours to keep.
 			k := min(len(p)/fl, b.MaxFrames())
@@ -321,6 +323,7 @@ func (e *Encryptor) write(p []byte) (int, error) {
 			if err := e.reserve(1); err != nil {
 				return total - len(p), err
 			}
+			b.Grow((b.N + 1) * b.SlotLen) // room for the frame's tag
 			e.partial = 0
 			b.N++
 			if b.N == b.MaxFrames() {

@@ -113,7 +113,7 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	need := len(message) - int(d.mr.Offset())
 	if d.hdr.ContentType == format.Framed {
 		// Batches no larger than the message.
-		d.frameCap = need/int(d.hdr.FrameLength) + 1
+		d.frameCap = need/frameLenInt(d.hdr) + 1
 	}
 	switch {
 	case d.verifier != nil && d.workers > 1 && need >= oneShotHasherMin:

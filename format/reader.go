@@ -165,6 +165,27 @@ func (r *Reader) read(dst []byte, n int, field string) ([]byte, error) {
 	return dst, nil
 }
 
+// readLong is read for a length that may not fit int (a frame or body
+// length on a 32-bit platform). What fits is read as usual, so that a
+// short input is ErrTruncated on every platform; a length the platform
+// cannot hold in one buffer is ErrBodyTooLarge once that much has been
+// read, never a truncated conversion to int.
+func (r *Reader) readLong(dst []byte, n int64, field string) ([]byte, error) {
+	room := int64(maxInMemoryLen - len(dst))
+	if n <= room {
+		return r.read(dst, int(n), field)
+	}
+	at := r.off
+	if r.mem {
+		return r.readBytes(dst, int(min(n, int64(len(r.src))-r.off+1)), field)
+	}
+	dst, err := r.read(dst, int(room), field)
+	if err != nil {
+		return dst, err
+	}
+	return dst, r.fail(field, at, fmt.Errorf("%w: %d bytes do not fit in memory on this platform", ErrBodyTooLarge, n))
+}
+
 // readBytes is read for an in-memory input: dst is empty or the result of
 // the previous read, so the result is the input from dst's start through n
 // more bytes.
@@ -344,8 +365,6 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 		return nil, nil, malformed("frame length", at, "non-framed content with frame length %d", h.FrameLength)
 	case r.lim.MaxBodySize > 0 && int64(h.FrameLength) > r.lim.MaxBodySize:
 		return nil, nil, r.fail("frame length", at, fmt.Errorf("%w: frame length %d, limit %d", ErrBodyTooLarge, h.FrameLength, r.lim.MaxBodySize))
-	case uint64(h.FrameLength) > maxInMemoryLen:
-		return nil, nil, r.fail("frame length", at, fmt.Errorf("%w: frame length %d does not fit in memory on this platform (at most %d)", ErrBodyTooLarge, h.FrameLength, uint64(maxInMemoryLen)))
 	}
 	if h.Version == 2 {
 		if h.SuiteData, err = take(h.Suite.SuiteDataLen, "algorithm suite data"); err != nil {
@@ -446,7 +465,7 @@ func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
 		return Frame{}, r.fail("frame sequence number", at, fmt.Errorf("%w: sequence number %d, want %d", ErrMalformed, seq, r.nextSeq))
 	}
 	hdrLen := len(raw)
-	if raw, err = r.read(raw, int(contentLen)+algorithms.TagLen, "frame content"); err != nil {
+	if raw, err = r.readLong(raw, contentLen+algorithms.TagLen, "frame content"); err != nil {
 		return Frame{}, err
 	}
 	f.Seq = seq
@@ -482,10 +501,7 @@ func (r *Reader) ReadNonFramed(buf []byte) (Frame, error) {
 	if r.lim.MaxBodySize > 0 && int64(n) > r.lim.MaxBodySize {
 		return Frame{}, r.fail("non-framed body length", at+algorithms.IVLen, fmt.Errorf("%w: body length %d, limit %d", ErrBodyTooLarge, n, r.lim.MaxBodySize))
 	}
-	if n > maxInMemoryLen {
-		return Frame{}, r.fail("non-framed body length", at+algorithms.IVLen, fmt.Errorf("%w: body length %d does not fit in memory on this platform (at most %d)", ErrBodyTooLarge, n, uint64(maxInMemoryLen)))
-	}
-	if raw, err = r.read(raw, int(n)+algorithms.TagLen, "non-framed body content"); err != nil {
+	if raw, err = r.readLong(raw, int64(n)+algorithms.TagLen, "non-framed body content"); err != nil {
 		return Frame{}, err
 	}
 	r.final = true

@@ -62,7 +62,7 @@ type Batch struct {
 // NewSealBatch returns a batch that seals up to frames regular frames. Its
 // slab is allocated by Grow, as data arrives.
 func (c *Cipher) NewSealBatch(frames int) *Batch {
-	slot := format.RegularFrameHeaderLen + int(c.frameLen) + 16
+	slot := format.RegularFrameHeaderLen + c.fl + 16
 	return &Batch{c: c, SlotLen: slot, max: frames * slot, done: make(chan struct{}, 1)}
 }
 
@@ -70,19 +70,21 @@ func (c *Cipher) NewSealBatch(frames int) *Batch {
 // starting at sequence number firstSeq, into dst, which is their exact
 // sealed length: a one-shot message's body sealed where it belongs.
 func (c *Cipher) NewSealBatchAt(dst, src []byte, firstSeq uint32) *Batch {
-	b := c.NewSealBatch(len(src) / int(c.frameLen))
+	b := c.NewSealBatch(len(src) / c.fl)
 	b.Slab, b.Src, b.N, b.FirstSeq = dst[:b.max], src, b.MaxFrames(), firstSeq
 	return b
 }
 
 // Grow makes the slab at least n bytes long (at most the batch's size),
 // growing it geometrically so that a stream with huge frames holds memory
-// in proportion to the data it has been given, not to the frame length.
+// in proportion to the data it has been given, not to the frame length
+// (a first slab holds one slot, or 64 KiB of a larger one). A frame's
+// whole slot must be grown to before it is sealed.
 func (b *Batch) Grow(n int) {
 	if n <= len(b.Slab) {
 		return
 	}
-	size := min(max(n, 2*len(b.Slab), b.SlotLen), b.max)
+	size := min(max(n, 2*len(b.Slab), min(b.SlotLen, 64<<10)), b.max)
 	grown := make([]byte, size)
 	copy(grown, b.Slab)
 	b.Slab = grown
@@ -130,7 +132,7 @@ func (b *Batch) run(s *Scratch, lo, hi int) {
 		}
 		return
 	}
-	fl := int(b.c.frameLen)
+	fl := b.c.fl
 	for i := lo; i < hi; i++ {
 		slot := b.Slot(i)
 		var pt []byte
@@ -152,7 +154,7 @@ const chunkBytes = 16 << 10
 // goroutines costs more than it saves.
 const minParallelBytes = 32 << 10
 
-func (b *Batch) chunkFrames() int { return max(1, chunkBytes/max(1, int(b.c.frameLen))) }
+func (b *Batch) chunkFrames() int { return max(1, chunkBytes/max(1, b.c.fl)) }
 
 // Start makes the batch's frames available to be sealed or opened, and
 // asks up to helpers goroutines of the shared pool to work on them; it
@@ -255,7 +257,7 @@ func (b *Batch) Err() error {
 // small reports whether the batch is too small for other goroutines to
 // help.
 func (b *Batch) small() bool {
-	return b.Len() < 2 || b.Len()*int(b.c.frameLen) < minParallelBytes
+	return b.Len() < 2 || b.Len()*b.c.fl < minParallelBytes
 }
 
 // Reset empties a waited-for batch for reuse.

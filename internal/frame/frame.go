@@ -7,6 +7,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"errors"
+	"math"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
@@ -28,7 +29,14 @@ type Cipher struct {
 	aead      cipher.AEAD
 	messageID []byte
 	frameLen  uint32
+	// fl is frameLen as an int, capped at what an int holds less room for
+	// a frame header and tag: on 32-bit platforms a message may declare a
+	// frame length that only regular frames, which it may not have, need.
+	fl int
 }
+
+// maxFrameInt caps frame lengths used in int arithmetic.
+const maxFrameInt = math.MaxInt - 64
 
 // New returns a Cipher for a message with the given data key, message ID
 // and frame length (0 for non-framed).
@@ -41,7 +49,7 @@ func New(dataKey, messageID []byte, frameLen uint32) (*Cipher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cipher{aead: aead, messageID: messageID, frameLen: frameLen}, nil
+	return &Cipher{aead: aead, messageID: messageID, frameLen: frameLen, fl: int(min(uint64(frameLen), maxFrameInt))}, nil
 }
 
 // AEAD returns the message's AES-GCM instance (used for the header tag).
