@@ -38,7 +38,7 @@ type Decryptor struct {
 	mr       *format.Reader
 	hdr      *format.Header
 	auth     format.HeaderAuth
-	suite    *algorithms.Suite
+	suite    algorithms.Suite
 	ec       materials.EncryptionContext
 	dataKey  materials.EncryptedDataKey
 	cipher   *frame.Cipher
@@ -127,10 +127,10 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	}
 	suite := hdr.Suite
 	if !c.CommitmentPolicy.AllowsDecrypt(suite) {
-		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
+		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 	}
 	if opts.UnsignedOnly && suite.Signed() {
-		return nil, fmt.Errorf("%w (suite %v)", ErrSignedMessage, suite.ID)
+		return nil, fmt.Errorf("%w (suite %v)", ErrSignedMessage, suite.ID())
 	}
 	m, err := c.Manager.DecryptMaterials(ctx, materials.DecryptionRequest{
 		Suite:                       suite,
@@ -149,10 +149,10 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 		}
 	}()
 	switch {
-	case m.Suite != suite:
-		return nil, fmt.Errorf("%w: materials are for suite %v, message is %v", materials.ErrInvalidMaterials, m.Suite.ID, suite.ID)
+	case m.Suite.ID() != suite.ID():
+		return nil, fmt.Errorf("%w: materials are for suite %v, message is %v", materials.ErrInvalidMaterials, m.Suite.ID(), suite.ID())
 	case !c.CommitmentPolicy.AllowsDecrypt(m.Suite):
-		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
+		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 	case suite.Signed() && m.VerificationKey == nil:
 		return nil, fmt.Errorf("%w: no verification key for a signed suite", materials.ErrInvalidMaterials)
 	}
@@ -247,7 +247,7 @@ func openWithKeys(m materials.DecryptionMaterials, hdr *format.Header, raw []byt
 // openCandidate derives the message keys from a candidate data key and
 // returns the cipher if both the key commitment (for committing suites)
 // and the header tag verify, else nil. Both checks always run.
-func openCandidate(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) *frame.Cipher {
+func openCandidate(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) *frame.Cipher {
 	dataKey, commitKey, err := suite.DeriveKeys(pdk, hdr.MessageID)
 	if err != nil {
 		return nil
@@ -266,7 +266,7 @@ func openCandidate(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw 
 
 // openHeader derives the message keys, checks key commitment (in constant
 // time, before anything else) and verifies the header tag.
-func openHeader(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) (*frame.Cipher, error) {
+func openHeader(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) (*frame.Cipher, error) {
 	dataKey, commitKey, err := suite.DeriveKeys(pdk, hdr.MessageID)
 	if err != nil {
 		return nil, err
@@ -295,7 +295,7 @@ func verifyHeader(dataKey []byte, hdr *format.Header, raw []byte, auth format.He
 // openHeaderNetV400 verifies a header written by the ESDK for .NET 4.0.0:
 // its format 1 HKDF keys omit the message ID, and its header AAD carries
 // the authenticate-only context with a pair count even when empty.
-func openHeaderNetV400(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly materials.EncryptionContext) (*frame.Cipher, error) {
+func openHeaderNetV400(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly materials.EncryptionContext) (*frame.Cipher, error) {
 	dataKey, _, err := suite.DeriveKeysNetV400(pdk, hdr.MessageID)
 	if err != nil {
 		return nil, err
@@ -318,7 +318,7 @@ func (d *Decryptor) Header() *format.Header { return d.hdr }
 func (d *Decryptor) HeaderAuth() format.HeaderAuth { return d.auth }
 
 // Suite returns the message's algorithm suite.
-func (d *Decryptor) Suite() *algorithms.Suite { return d.suite }
+func (d *Decryptor) Suite() algorithms.Suite { return d.suite }
 
 // EncryptionContext returns the message's encryption context: the pairs
 // stored in the header and any required pairs supplied by the caller, all

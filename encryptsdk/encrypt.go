@@ -30,7 +30,7 @@ type Encryptor struct {
 	headerLen int
 	cipher    *frame.Cipher
 	scratch   frame.Scratch
-	suite     *algorithms.Suite
+	suite     algorithms.Suite
 	signer    hash.Hash
 	hashes    *hashFeed // the hashing goroutine of a parallel signed stream
 	signKey   *ecdsa.PrivateKey
@@ -87,7 +87,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 			return nil, err
 		}
 		if !c.CommitmentPolicy.AllowsEncrypt(suite) {
-			return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
+			return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 		}
 	}
 	plen := opts.PlaintextLength
@@ -106,13 +106,13 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	defer clear(m.PlaintextDataKey)
 	suite := m.Suite
 	switch {
-	case suite == nil:
+	case suite.ID() == 0:
 		return nil, fmt.Errorf("%w: no algorithm suite", materials.ErrInvalidMaterials)
 	case !c.CommitmentPolicy.AllowsEncrypt(suite):
-		return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
-	case opts.Suite != 0 && suite.ID != opts.Suite:
-		return nil, fmt.Errorf("%w: manager chose suite %v, %v was requested", materials.ErrInvalidMaterials, suite.ID, opts.Suite)
-	case len(m.PlaintextDataKey) != suite.KeyLen:
+		return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
+	case opts.Suite != 0 && suite.ID() != opts.Suite:
+		return nil, fmt.Errorf("%w: manager chose suite %v, %v was requested", materials.ErrInvalidMaterials, suite.ID(), opts.Suite)
+	case len(m.PlaintextDataKey) != suite.KeyLen():
 		return nil, fmt.Errorf("%w: data key length", materials.ErrInvalidMaterials)
 	case len(m.EncryptedDataKeys) == 0:
 		return nil, fmt.Errorf("%w: no encrypted data key", materials.ErrInvalidMaterials)
@@ -133,7 +133,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	}
 	defer clear(dataKey)
 	hdr := &format.Header{
-		Version:           byte(suite.MessageFormat),
+		Version:           byte(suite.MessageFormat()),
 		Suite:             suite,
 		MessageID:         messageID,
 		EncryptionContext: m.EncryptionContext.Without(m.RequiredEncryptionContextKeys),

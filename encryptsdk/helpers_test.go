@@ -75,7 +75,7 @@ func mustMulti(t testing.TB, gen materials.Keyring, children ...materials.Keyrin
 
 // policyFor returns a commitment policy under which suite s may encrypt
 // (alt picks between the two policies that allow committing suites).
-func policyFor(s *algorithms.Suite, alt bool) encryptsdk.CommitmentPolicy {
+func policyFor(s algorithms.Suite, alt bool) encryptsdk.CommitmentPolicy {
 	switch {
 	case !s.Committing():
 		return encryptsdk.ForbidEncryptAllowDecrypt
@@ -87,13 +87,13 @@ func policyFor(s *algorithms.Suite, alt bool) encryptsdk.CommitmentPolicy {
 }
 
 // clientFor returns a client over kr whose policy allows encrypting with s.
-func clientFor(kr materials.Keyring, s *algorithms.Suite) *encryptsdk.Client {
+func clientFor(kr materials.Keyring, s algorithms.Suite) *encryptsdk.Client {
 	c := encryptsdk.New(kr)
 	c.CommitmentPolicy = policyFor(s, false)
 	return c
 }
 
-func suite(t testing.TB, id algorithms.ID) *algorithms.Suite {
+func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {
@@ -248,7 +248,7 @@ func allocated(f func()) uint64 {
 // keyring: it knows the plaintext data key, so it can make valid headers
 // and frames with any field values.
 type forger struct {
-	suite  *algorithms.Suite
+	suite  algorithms.Suite
 	pdk    []byte
 	kr     *keyring.RawAES
 	ec     materials.EncryptionContext
@@ -265,7 +265,7 @@ func newForger(t testing.TB, id algorithms.ID) *forger {
 	kr := mustAES(t, "forge-ns", "forge-key", testKey(32, 99))
 	c := encryptsdk.New(kr)
 	c.CommitmentPolicy = encryptsdk.RequireEncryptAllowDecrypt
-	f := &forger{suite: s, pdk: plaintext(s.KeyLen, int64(id)), kr: kr, client: c}
+	f := &forger{suite: s, pdk: plaintext(s.KeyLen(), int64(id)), kr: kr, client: c}
 	return f.withEC(t, materials.EncryptionContext{})
 }
 
@@ -300,7 +300,7 @@ func (f *forger) header(t testing.TB, ct format.ContentType, frameLen uint32) (*
 		t.Fatal(err)
 	}
 	h := &format.Header{
-		Version:           byte(f.suite.MessageFormat),
+		Version:           byte(f.suite.MessageFormat()),
 		Suite:             f.suite,
 		MessageID:         id,
 		EncryptionContext: f.ec,

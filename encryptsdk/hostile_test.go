@@ -280,7 +280,7 @@ func TestForgedMessagesRejected(t *testing.T) {
 			m = frame(m, 1, false, pt[:20])
 			return frame(m, 2, true, pt[20:])
 		}
-		frameLenAt := len(raw) - 4 - h.Suite.SuiteDataLen
+		frameLenAt := len(raw) - 4 - h.Suite.SuiteDataLen()
 		for _, tc := range []struct {
 			name string
 			msg  []byte

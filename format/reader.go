@@ -263,8 +263,8 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 	if h.Suite, err = algorithms.Lookup(algorithms.ID(id)); err != nil {
 		return nil, nil, malformed("algorithm suite ID", at, "unknown algorithm suite 0x%04x", id)
 	}
-	if h.Suite.MessageFormat != int(h.Version) {
-		return nil, nil, malformed("algorithm suite ID", at, "suite %v belongs to message format %d, not %d", h.Suite.ID, h.Suite.MessageFormat, h.Version)
+	if h.Suite.MessageFormat() != int(h.Version) {
+		return nil, nil, malformed("algorithm suite ID", at, "suite %v belongs to message format %d, not %d", h.Suite.ID(), h.Suite.MessageFormat(), h.Version)
 	}
 	if b, err = take(h.Suite.MessageIDLen(), "message ID"); err != nil {
 		return nil, nil, err
@@ -367,7 +367,7 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 		return nil, nil, r.fail("frame length", at, fmt.Errorf("%w: frame length %d, limit %d", ErrBodyTooLarge, h.FrameLength, r.lim.MaxBodySize))
 	}
 	if h.Version == 2 {
-		if h.SuiteData, err = take(h.Suite.SuiteDataLen, "algorithm suite data"); err != nil {
+		if h.SuiteData, err = take(h.Suite.SuiteDataLen(), "algorithm suite data"); err != nil {
 			return nil, nil, err
 		}
 	}

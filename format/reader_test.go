@@ -28,7 +28,7 @@ func TestReadHeaderValid(t *testing.T) {
 		if !bytes.Equal(raw, b) {
 			t.Errorf("v%d: raw = %x, want %x", h.version, raw, b)
 		}
-		if hdr.Version != h.version || uint16(hdr.Suite.ID) != h.suite || !bytes.Equal(hdr.MessageID, h.mid) ||
+		if hdr.Version != h.version || uint16(hdr.Suite.ID()) != h.suite || !bytes.Equal(hdr.MessageID, h.mid) ||
 			!hdr.EncryptionContext.Equal(materials.EncryptionContext{"a": "b"}) || len(hdr.EncryptedDataKeys) != 1 ||
 			hdr.ContentType != format.Framed || hdr.FrameLength != 64 || !bytes.Equal(hdr.SuiteData, h.suiteData) {
 			t.Errorf("v%d: header %+v", h.version, hdr)

@@ -10,7 +10,7 @@ import (
 	"github.com/go-esdk/esdk/materials"
 )
 
-func mustSuite(t testing.TB, id algorithms.ID) *algorithms.Suite {
+func mustSuite(t testing.TB, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {
@@ -86,7 +86,7 @@ func TestIVAndFrameHeaders(t *testing.T) {
 func validHeader(t testing.TB, id algorithms.ID) *format.Header {
 	s := mustSuite(t, id)
 	h := &format.Header{
-		Version:           byte(s.MessageFormat),
+		Version:           byte(s.MessageFormat()),
 		Suite:             s,
 		MessageID:         fill(s.MessageIDLen(), 0x42),
 		EncryptionContext: materials.EncryptionContext{"b": "2", "a": "1"},
@@ -94,8 +94,8 @@ func validHeader(t testing.TB, id algorithms.ID) *format.Header {
 		ContentType:       format.Framed,
 		FrameLength:       64,
 	}
-	if s.SuiteDataLen > 0 {
-		h.SuiteData = fill(s.SuiteDataLen, 0x43)
+	if s.SuiteDataLen() > 0 {
+		h.SuiteData = fill(s.SuiteDataLen(), 0x43)
 	}
 	return h
 }
@@ -136,7 +136,7 @@ func TestAppendBinaryRejects(t *testing.T) {
 		name string
 		edit func(*format.Header)
 	}{
-		{"no suite", func(h *format.Header) { h.Suite = nil }},
+		{"no suite", func(h *format.Header) { h.Suite = algorithms.Suite{} }},
 		{"version 1 for a committing suite", func(h *format.Header) { h.Version = 1 }},
 		{"short message ID", func(h *format.Header) { h.MessageID = h.MessageID[:16] }},
 		{"no suite data", func(h *format.Header) { h.SuiteData = nil }},

@@ -117,7 +117,7 @@ func (k *RawRSA) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (
 		return m, fmt.Errorf("%w: %v has no public key", materials.ErrEncryptNotSupported, k)
 	}
 	if m.PlaintextDataKey == nil {
-		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen)
+		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen())
 	}
 	var ct []byte
 	var err error
@@ -155,7 +155,7 @@ func (k *RawRSA) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, e
 	var opts crypto.DecrypterOpts
 	if pkcs1 {
 		//lint:ignore SA1019 PKCS #1 v1.5 is one of the five raw RSA paddings of the ESDK; other SDKs write it.
-		opts = &rsa.PKCS1v15DecryptOptions{SessionKeyLen: m.Suite.KeyLen}
+		opts = &rsa.PKCS1v15DecryptOptions{SessionKeyLen: m.Suite.KeyLen()}
 	} else {
 		_, h := k.padding.hash()
 		opts = &rsa.OAEPOptions{Hash: h, MGFHash: h}

@@ -101,7 +101,7 @@ func (c *CachingManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 		return c.under.GetEncryptionMaterials(ctx, req)
 	}
 	if req.Suite != 0 {
-		if s, err := algorithms.Lookup(req.Suite); err == nil && s.KDF == algorithms.KDFIdentity {
+		if s, err := algorithms.Lookup(req.Suite); err == nil && s.KDF() == algorithms.KDFIdentity {
 			return c.under.GetEncryptionMaterials(ctx, req)
 		}
 	}
@@ -126,7 +126,7 @@ func (c *CachingManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 			if err != nil {
 				return nil, err
 			}
-			if m.Suite.KDF == algorithms.KDFIdentity {
+			if m.Suite.KDF() == algorithms.KDFIdentity {
 				uncached = &m // the manager chose a suite that is never cached
 				return nil, nil
 			}
@@ -150,7 +150,7 @@ func (c *CachingManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 
 // DecryptMaterials implements [Manager].
 func (c *CachingManager) DecryptMaterials(ctx context.Context, req DecryptionRequest) (DecryptionMaterials, error) {
-	if req.Suite.KDF == algorithms.KDFIdentity {
+	if req.Suite.KDF() == algorithms.KDFIdentity {
 		return c.under.DecryptMaterials(ctx, req)
 	}
 	key, err := c.decryptKey(req)
@@ -286,7 +286,7 @@ func (c *CachingManager) decryptKey(req DecryptionRequest) (string, error) {
 	w := idWriter{sha512.New384()}
 	w.h.Write([]byte{0x01, 0x02})
 	w.bytes(c.partition)
-	w.h.Write(binary.BigEndian.AppendUint16(nil, uint16(req.Suite.ID)))
+	w.h.Write(binary.BigEndian.AppendUint16(nil, uint16(req.Suite.ID())))
 	w.h.Write([]byte{byte(req.CommitmentPolicy)})
 	w.u64(len(edks))
 	for _, b := range edks {

@@ -17,7 +17,7 @@ import (
 // Keyrings take materials by value and return a new value; they never
 // modify the slices or maps of the value they were given.
 type EncryptionMaterials struct {
-	Suite             *algorithms.Suite
+	Suite             algorithms.Suite
 	EncryptionContext EncryptionContext
 	// RequiredEncryptionContextKeys lists the context keys that are
 	// authenticated but not stored in the message header; the decrypting
@@ -37,7 +37,7 @@ func (m EncryptionMaterials) WithEncryptedDataKey(edk EncryptedDataKey) Encrypti
 
 // DecryptionMaterials is what a message needs to be decrypted.
 type DecryptionMaterials struct {
-	Suite                         *algorithms.Suite
+	Suite                         algorithms.Suite
 	EncryptionContext             EncryptionContext
 	RequiredEncryptionContextKeys []string
 	PlaintextDataKey              []byte
@@ -73,8 +73,8 @@ func (m DecryptionMaterials) WithCandidate(pdk []byte, edk EncryptedDataKey) (De
 	if m.PlaintextDataKey != nil {
 		return m, ErrPlaintextDataKeyPresent
 	}
-	if len(pdk) != m.Suite.KeyLen {
-		return m, fmt.Errorf("%w: candidate data key is %d bytes, suite needs %d", ErrInvalidMaterials, len(pdk), m.Suite.KeyLen)
+	if len(pdk) != m.Suite.KeyLen() {
+		return m, fmt.Errorf("%w: candidate data key is %d bytes, suite needs %d", ErrInvalidMaterials, len(pdk), m.Suite.KeyLen())
 	}
 	m.Candidates = append(slices.Clip(m.Candidates), CandidateKey{PlaintextDataKey: pdk, DataKey: edk})
 	return m, nil
@@ -93,8 +93,8 @@ func (m DecryptionMaterials) WithPlaintextDataKey(pdk []byte, edk EncryptedDataK
 	if m.PlaintextDataKey != nil {
 		return m, ErrPlaintextDataKeyPresent
 	}
-	if len(pdk) != m.Suite.KeyLen {
-		return m, fmt.Errorf("%w: data key is %d bytes, suite needs %d", ErrInvalidMaterials, len(pdk), m.Suite.KeyLen)
+	if len(pdk) != m.Suite.KeyLen() {
+		return m, fmt.Errorf("%w: data key is %d bytes, suite needs %d", ErrInvalidMaterials, len(pdk), m.Suite.KeyLen())
 	}
 	m.PlaintextDataKey = pdk
 	m.DataKey = edk
@@ -135,7 +135,7 @@ type EncryptionRequest struct {
 
 // DecryptionRequest asks a [Manager] for decryption materials.
 type DecryptionRequest struct {
-	Suite             *algorithms.Suite
+	Suite             algorithms.Suite
 	CommitmentPolicy  algorithms.CommitmentPolicy
 	EncryptedDataKeys []EncryptedDataKey
 	// EncryptionContext is the context stored in the message header.

@@ -133,7 +133,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 		if !ok {
 			var names []string
 			for _, suite := range algorithms.All() {
-				names = append(names, pythonSuiteName(suite.ID))
+				names = append(names, pythonSuiteName(suite.ID()))
 			}
 			slices.Sort(names)
 			return nil, &usageError{

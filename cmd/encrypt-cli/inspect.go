@@ -130,8 +130,8 @@ func inspectJSON(h *format.Header) jsonObject {
 	}
 	o := jsonObject{
 		"version":             int(h.Version),
-		"algorithm":           pythonSuiteName(h.Suite.ID),
-		"algorithm_id":        fmt.Sprintf("0x%04x", uint16(h.Suite.ID)),
+		"algorithm":           pythonSuiteName(h.Suite.ID()),
+		"algorithm_id":        fmt.Sprintf("0x%04x", uint16(h.Suite.ID())),
 		"committing":          h.Suite.Committing(),
 		"signed":              h.Suite.Signed(),
 		"message_id":          b64(h.MessageID),

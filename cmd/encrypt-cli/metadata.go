@@ -186,7 +186,7 @@ func headerJSON(h *format.Header) jsonObject {
 	o := jsonObject{
 		"version":             fmt.Sprintf("%d.0", h.Version),
 		"type":                nil,
-		"algorithm":           pythonSuiteName(h.Suite.ID),
+		"algorithm":           pythonSuiteName(h.Suite.ID()),
 		"message_id":          b64(h.MessageID),
 		"encryption_context":  ec,
 		"encrypted_data_keys": list,
