@@ -1,18 +1,23 @@
 package encryptsdk
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/internal/frame"
+	"github.com/go-esdk/esdk/internal/wire"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -48,6 +53,10 @@ type Decryptor struct {
 	pub      *ecdsa.PublicKey
 	buffer   bool
 	workers  int
+	// br is the buffer of a streaming source (nil for a one-shot message);
+	// local says reading never waits on another party.
+	br    *bufio.Reader
+	local bool
 
 	rel     *frame.Batch   // frames being released
 	relNext int            // index in rel of the next frame to release
@@ -71,10 +80,15 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 	if opts == nil {
 		opts = &DecryptOptions{}
 	}
-	d, err := c.decrypt(ctx, format.NewReader(src, c.limits(opts)), opts)
+	br, ok := src.(*bufio.Reader)
+	if !ok || br.Size() < readBufferSize {
+		br = bufio.NewReaderSize(src, readBufferSize)
+	}
+	d, err := c.decrypt(ctx, format.NewReader(br, c.limits(opts)), opts)
 	if err != nil {
 		return nil, err
 	}
+	d.br, d.local = br, isLocal(src)
 	if d.verifier != nil {
 		d.startHasher()
 	}
@@ -448,7 +462,7 @@ func (d *Decryptor) readBatch() *frame.Batch {
 	for i := 0; i < b.Cap(); i++ {
 		if b.Bufs[i] == nil && !single && fl <= 1<<20 {
 			// Allocated once, the first time a frame needs it.
-			b.Bufs[i] = make([]byte, 0, format.FinalFrameHeaderLen+fl+algorithms.TagLen)
+			b.Bufs[i] = make([]byte, 0, wire.FinalFrameHeaderLen+fl+algorithms.TagLen)
 		}
 		var f format.Frame
 		var err error
@@ -504,8 +518,8 @@ func (d *Decryptor) batch() *frame.Batch {
 // for input (which would delay releasing earlier frames): it is read ahead
 // already, or the source is in memory or a regular file.
 func (d *Decryptor) frameBuffered() bool {
-	return d.hdr.ContentType == format.Framed && (d.mr.Local() ||
-		d.mr.Buffered() >= format.RegularFrameHeaderLen+frameLenInt(d.hdr)+algorithms.TagLen)
+	return d.hdr.ContentType == format.Framed && (d.local ||
+		d.br.Buffered() >= wire.RegularFrameHeaderLen+frameLenInt(d.hdr)+algorithms.TagLen)
 }
 
 // finish verifies the signature and the end of input.
@@ -543,3 +557,20 @@ func carries(have, want materials.EncryptionContext, what string) error {
 // message that declares a frame length above 2^31 as long as its frames
 // fit (the reader refuses a frame that does not).
 func frameLenInt(h *format.Header) int { return int(min(uint64(h.FrameLength), maxInt-64)) }
+
+// readBufferSize is the read-ahead of a streaming decryption: enough for
+// a batch of default-length frames.
+const readBufferSize = 256 << 10
+
+// isLocal reports whether reading src never waits on another party: it is
+// in memory or a regular file.
+func isLocal(src io.Reader) bool {
+	switch src := src.(type) {
+	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
+		return true
+	case *os.File:
+		fi, err := src.Stat()
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return false
+}

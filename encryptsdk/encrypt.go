@@ -13,6 +13,7 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/internal/frame"
+	"github.com/go-esdk/esdk/internal/wire"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -158,7 +159,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		return nil, err
 	}
 	tag := fc.AEAD().Seal(nil, make([]byte, algorithms.IVLen), nil, append(raw[:len(raw):len(raw)], authOnly...))
-	raw = format.AppendHeaderAuth(raw, hdr.Version, tag)
+	raw = wire.AppendHeaderAuth(raw, hdr.Version, tag)
 
 	e := &Encryptor{
 		w:         dst,
@@ -178,7 +179,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		e.signer.Write(raw)
 	}
 	if e.nonFramed {
-		e.body = make([]byte, format.NonFramedHeaderLen)
+		e.body = make([]byte, wire.NonFramedHeaderLen)
 	} else {
 		e.batchLen = batchFrames(e.frameLen, e.workers)
 		e.depth = pipelineDepth(e.batchLen*e.frameLen, e.workers)
@@ -240,7 +241,7 @@ func (e *Encryptor) Header() *format.Header { return e.hdr }
 // framed message of the given plaintext length, available before any
 // plaintext is written (for uploads that need a Content-Length).
 func (e *Encryptor) MessageLength(plaintextLen int64) int64 {
-	return format.MessageLen(e.headerLen, e.hdr.FrameLength, plaintextLen, e.suite.SignatureLen())
+	return wire.MessageLen(e.headerLen, e.hdr.FrameLength, plaintextLen, e.suite.SignatureLen())
 }
 
 // Write encrypts p. Full frames are sealed (by several goroutines for
@@ -254,7 +255,7 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 		return 0, e.err
 	}
 	if e.nonFramed {
-		n := int64(len(e.body)-format.NonFramedHeaderLen) + int64(len(p))
+		n := int64(len(e.body)-wire.NonFramedHeaderLen) + int64(len(p))
 		if n > format.MaxNonFramedLen {
 			e.err = errors.New("encryptsdk: non-framed plaintext exceeds 2^36-32 bytes")
 			return 0, e.err
@@ -312,7 +313,7 @@ func (e *Encryptor) write(p []byte) (int, error) {
 			}
 			continue
 		}
-		start := b.N*b.SlotLen + format.RegularFrameHeaderLen + e.partial
+		start := b.N*b.SlotLen + wire.RegularFrameHeaderLen + e.partial
 		n := min(len(p), fl-e.partial)
 		b.Grow(start + n)
 		copy(b.Slab[start:start+n], p[:n])
@@ -521,7 +522,7 @@ func (e *Encryptor) Close() error {
 	if err == nil && e.signer != nil {
 		var sig []byte
 		if sig, err = e.suite.Sign(e.signKey, e.signer.Sum(nil)); err == nil {
-			_, err = e.w.Write(format.AppendFooter(nil, sig))
+			_, err = e.w.Write(wire.AppendFooter(nil, sig))
 		}
 	}
 	if err != nil {
@@ -534,7 +535,7 @@ func (e *Encryptor) Close() error {
 
 func (e *Encryptor) closeBody() error {
 	if e.nonFramed {
-		format.AppendNonFramedHeader(e.body[:0], uint64(len(e.body)-format.NonFramedHeaderLen))
+		wire.AppendNonFramedHeader(e.body[:0], uint64(len(e.body)-wire.NonFramedHeaderLen))
 		body := append(e.body, make([]byte, algorithms.TagLen)...)[:len(e.body)]
 		err := e.put(e.cipher.SealSingleBlock(&e.scratch, body))
 		clear(e.body)
@@ -543,10 +544,10 @@ func (e *Encryptor) closeBody() error {
 	// The final frame holds the partial tail of e.cur; the full frames
 	// before it go out first.
 	b := e.cur
-	final := make([]byte, format.FinalFrameHeaderLen+e.partial+algorithms.TagLen)
+	final := make([]byte, wire.FinalFrameHeaderLen+e.partial+algorithms.TagLen)
 	if e.partial > 0 {
-		start := b.N*b.SlotLen + format.RegularFrameHeaderLen
-		copy(final[format.FinalFrameHeaderLen:], b.Slab[start:start+e.partial])
+		start := b.N*b.SlotLen + wire.RegularFrameHeaderLen
+		copy(final[wire.FinalFrameHeaderLen:], b.Slab[start:start+e.partial])
 		clear(b.Slab[start : start+e.partial])
 	}
 	if b.N > 0 {
@@ -560,6 +561,6 @@ func (e *Encryptor) closeBody() error {
 		}
 	}
 	seq := e.nextSeq
-	out := e.cipher.SealFrame(&e.scratch, final, seq, true, final[format.FinalFrameHeaderLen:format.FinalFrameHeaderLen+e.partial])
+	out := e.cipher.SealFrame(&e.scratch, final, seq, true, final[wire.FinalFrameHeaderLen:wire.FinalFrameHeaderLen+e.partial])
 	return e.put(out)
 }

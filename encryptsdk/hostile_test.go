@@ -12,6 +12,7 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
 	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/wire"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -157,7 +158,7 @@ func TestHostileBodyLengths(t *testing.T) {
 				{format.MaxNonFramedLen + 1, format.ErrMalformed, "non-framed body length"},
 				{format.MaxNonFramedLen, format.ErrTruncated, "non-framed body content"},
 			} {
-				msg := format.AppendNonFramedHeader(bytes.Clone(hdr), tc.n)
+				msg := wire.AppendNonFramedHeader(bytes.Clone(hdr), tc.n)
 				msg = append(msg, make([]byte, 1000)...)
 				one, stream, alloc := decryptAlloc(t, f.client, msg, nil)
 				for _, err := range []error{one, stream} {

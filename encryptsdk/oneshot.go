@@ -115,15 +115,16 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 		// Batches no larger than the message.
 		d.frameCap = need/frameLenInt(d.hdr) + 1
 	}
-	switch {
-	case d.verifier != nil && d.workers > 1 && need >= oneShotHasherMin:
+	if d.verifier != nil && d.workers > 1 && need >= oneShotHasherMin {
 		// Frames are hashed on a goroutine of their own while the
 		// caller's goroutine locates the next ones and helps open them.
 		d.startHasher()
 		defer d.hashes.close()
-	case d.verifier != nil:
-		d.mr.SetHash(d.verifier) // the reader hashes each frame it locates
 	}
+	d.local = true
+	// Sequential signed: the caller's goroutine hashes each frame as it
+	// locates it.
+	hashInline := d.verifier != nil && d.hashes == nil
 	if cap(dst)-len(dst) < need || overlaps(dst[len(dst):cap(dst)], message) {
 		grown := make([]byte, len(dst), len(dst)+need)
 		copy(grown, dst)
@@ -157,6 +158,9 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 				}
 				if err != nil {
 					return fail(err)
+				}
+				if hashInline {
+					d.verifier.Write(f.Raw)
 				}
 				n := f.ContentLen()
 				b.Frames = append(b.Frames, f)

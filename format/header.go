@@ -140,12 +140,3 @@ func (a HeaderAuth) AuthIV() []byte {
 	}
 	return make([]byte, algorithms.IVLen)
 }
-
-// AppendHeaderAuth appends header authentication for a header of the given
-// version: in format 1 a zero IV then the tag, in format 2 only the tag.
-func AppendHeaderAuth(b []byte, version byte, tag []byte) []byte {
-	if version == 1 {
-		b = append(b, make([]byte, algorithms.IVLen)...)
-	}
-	return append(b, tag...)
-}

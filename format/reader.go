@@ -6,11 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"math"
-	"os"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/go-esdk/esdk/algorithms"
@@ -57,8 +54,6 @@ type Reader struct {
 	r   *bufio.Reader
 	off int64
 	lim Limits
-	// hash, when set, receives every consumed byte up to the footer.
-	hash hash.Hash
 
 	hdr     *Header
 	nextSeq uint32
@@ -66,7 +61,6 @@ type Reader struct {
 
 	// src, when mem is set, is the whole input held in memory (NewBytesReader):
 	// reads return slices of it instead of copying.
-	local   bool // reading never waits on another party
 	src     []byte
 	mem     bool
 	ownsSrc bool // src is a private copy
@@ -79,7 +73,7 @@ func NewBytesReader(b []byte, lim Limits) *Reader {
 	if lim.MaxHeaderSize <= 0 {
 		lim.MaxHeaderSize = DefaultMaxHeaderSize
 	}
-	return &Reader{src: b, mem: true, local: true, lim: lim, nextSeq: 1}
+	return &Reader{src: b, mem: true, lim: lim, nextSeq: 1}
 }
 
 // NewReader returns a Reader over r.
@@ -87,39 +81,11 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 	if lim.MaxHeaderSize <= 0 {
 		lim.MaxHeaderSize = DefaultMaxHeaderSize
 	}
-	local := false
-	switch src := r.(type) {
-	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
-		local = true
-	case *os.File:
-		fi, err := src.Stat()
-		local = err == nil && fi.Mode().IsRegular()
-	}
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < 256<<10 {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	return &Reader{r: br, lim: lim, nextSeq: 1, local: local}
-}
-
-// SetHash makes the reader write every byte it consumes, from the start of
-// the header to the end of the body, to h (the message signature input).
-// Bytes already consumed are not replayed; call it right after ReadHeader
-// with the header bytes written to h by the caller.
-func (r *Reader) SetHash(h hash.Hash) { r.hash = h }
-
-// Local reports whether reading never waits on another party: the input
-// is in memory (a bytes.Reader, bytes.Buffer or strings.Reader, or
-// NewBytesReader) or a regular file.
-func (r *Reader) Local() bool { return r.local }
-
-// Buffered is the number of input bytes read ahead and not yet consumed;
-// a reader can use it to take more frames without blocking.
-func (r *Reader) Buffered() int {
-	if r.mem {
-		return len(r.src) - int(r.off)
-	}
-	return r.r.Buffered()
+	return &Reader{r: br, lim: lim, nextSeq: 1}
 }
 
 // Offset is the number of message bytes consumed so far.
@@ -136,7 +102,6 @@ func (r *Reader) read(dst []byte, n int, field string) ([]byte, error) {
 		return r.readBytes(dst, n, field)
 	}
 	at := r.off
-	start := len(dst)
 	for n > 0 {
 		chunk := n
 		if free := cap(dst) - len(dst); free < chunk {
@@ -158,9 +123,6 @@ func (r *Reader) read(dst []byte, n int, field string) ([]byte, error) {
 			}
 			return dst, r.fail(field, at, err)
 		}
-	}
-	if r.hash != nil {
-		r.hash.Write(dst[start:])
 	}
 	return dst, nil
 }
@@ -198,9 +160,6 @@ func (r *Reader) readBytes(dst []byte, n int, field string) ([]byte, error) {
 	start := r.off - int64(len(dst))
 	r.off += int64(n)
 	out := r.src[start:r.off:r.off]
-	if r.hash != nil {
-		r.hash.Write(out[len(dst):])
-	}
 	return out, nil
 }
 
@@ -508,9 +467,8 @@ func (r *Reader) ReadNonFramed(buf []byte) (Frame, error) {
 	return Frame{Seq: 1, Final: true, IV: raw[:algorithms.IVLen], Sealed: raw[algorithms.IVLen+8:], Raw: raw}, nil
 }
 
-// ReadFooter reads the signature footer. It is not written to the hash.
+// ReadFooter reads the signature footer and returns the signature.
 func (r *Reader) ReadFooter() ([]byte, error) {
-	r.hash = nil
 	b, err := r.read(nil, 2, "footer signature length")
 	if err != nil {
 		return nil, err

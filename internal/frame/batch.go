@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/wire"
 )
 
 // Batch is a run of consecutive frames of one message, sealed or opened by
@@ -62,7 +63,7 @@ type Batch struct {
 // NewSealBatch returns a batch that seals up to frames regular frames. Its
 // slab is allocated by Grow, as data arrives.
 func (c *Cipher) NewSealBatch(frames int) *Batch {
-	slot := format.RegularFrameHeaderLen + c.fl + 16
+	slot := wire.RegularFrameHeaderLen + c.fl + 16
 	return &Batch{c: c, SlotLen: slot, max: frames * slot, done: make(chan struct{}, 1)}
 }
 
@@ -103,7 +104,7 @@ func (c *Cipher) NewOpenBatch(frames int) *Batch {
 func (b *Batch) MaxFrames() int { return b.max / b.SlotLen }
 
 // Slot returns the bytes of regular frame i of a seal batch; its plaintext
-// goes at Slot(i)[format.RegularFrameHeaderLen:].
+// goes at Slot(i)[wire.RegularFrameHeaderLen:].
 func (b *Batch) Slot(i int) []byte { return b.Slab[i*b.SlotLen : (i+1)*b.SlotLen] }
 
 // Sealed returns the sealed frames of a seal batch, back to back.
@@ -139,7 +140,7 @@ func (b *Batch) run(s *Scratch, lo, hi int) {
 		if b.Src != nil {
 			pt = b.Src[i*fl : (i+1)*fl]
 		} else {
-			pt = slot[format.RegularFrameHeaderLen : format.RegularFrameHeaderLen+fl]
+			pt = slot[wire.RegularFrameHeaderLen : wire.RegularFrameHeaderLen+fl]
 		}
 		b.c.SealFrame(s, slot, b.FirstSeq+uint32(i), false, pt)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/wire"
 )
 
 // TestPoolFaultIsAnError: a fault while sealing or opening a chunk — here
@@ -16,7 +16,7 @@ func TestPoolFaultIsAnError(t *testing.T) {
 	c := testCipher(t, 1024)
 	for _, helpers := range []int{0, 1, 4} {
 		src := pattern(256*1024, 2)
-		dst := make([]byte, 256*(1024+16+format.RegularFrameHeaderLen))
+		dst := make([]byte, 256*(1024+16+wire.RegularFrameHeaderLen))
 		b := c.NewSealBatchAt(dst, src, 1)
 		b.Src = src[: len(src)/2 : len(src)/2] // frames past the middle have no plaintext
 		b.Start(helpers)

@@ -83,7 +83,8 @@ func isStd(p string) bool {
 //	materials       → algorithms
 //	format          → algorithms, materials
 //	keyring/...     → algorithms, materials (and other keyring packages)
-//	internal/frame  → algorithms, format
+//	internal/wire   → algorithms
+//	internal/frame  → algorithms, format, internal/wire
 //	encryptsdk      ↛ keyring/...
 var rules = []struct {
 	pkg     string // a package and everything below it
@@ -94,14 +95,15 @@ var rules = []struct {
 	{"materials", func(d string) bool { return d == "algorithms" }, "only algorithms"},
 	{"format", func(d string) bool { return d == "algorithms" || d == "materials" }, "only algorithms and materials"},
 	{"keyring", func(d string) bool { return d == "algorithms" || d == "materials" || under(d, "keyring") }, "only algorithms, materials and keyring packages"},
-	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" }, "only algorithms and format"},
+	{"internal/wire", func(d string) bool { return d == "algorithms" }, "only algorithms"},
+	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" || d == "internal/wire" }, "only algorithms, format and internal/wire"},
 	{"encryptsdk", func(d string) bool { return !under(d, "keyring") }, "no keyring package"},
 }
 
 // stdlibOnly are the core packages that import nothing outside the
 // standard library and the module (DESIGN.md: keyring/awskms is the only
 // package that imports the AWS SDK).
-var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame"}
+var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame", "internal/wire"}
 
 // violations checks an import graph against the rules.
 func violations(module string, imports map[string][]string) []string {
@@ -159,6 +161,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		m + "/keyring":        {m + "/algorithms", m + "/materials", "github.com/aws/aws-sdk-go-v2/aws"},
 		m + "/keyring/awskms": {m + "/keyring", m + "/materials", m + "/format", "github.com/aws/aws-sdk-go-v2/aws"},
 		m + "/internal/frame": {m + "/algorithms", m + "/format", m + "/materials"},
+		m + "/internal/wire":  {m + "/algorithms", m + "/format"},
 		m + "/encryptsdk":     {m + "/format", m + "/keyring/awskms"},
 		m + "/cmd/tool":       {m + "/keyring", m + "/encryptsdk"},
 	}
@@ -166,7 +169,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		"algorithms imports materials; algorithms may import nothing from the module",
 		"encryptsdk imports keyring/awskms; encryptsdk may import no keyring package",
 		"format imports keyring; format may import only algorithms and materials",
-		"internal/frame imports materials; internal/frame may import only algorithms and format",
+		"internal/frame imports materials; internal/frame may import only algorithms, format and internal/wire",
+		"internal/wire imports format; internal/wire may import only algorithms",
 		"keyring imports third-party package github.com/aws/aws-sdk-go-v2/aws",
 		"keyring/awskms imports format; keyring may import only algorithms, materials and keyring packages",
 		"materials imports format; materials may import only algorithms",
