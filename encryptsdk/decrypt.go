@@ -89,7 +89,8 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 		return nil, err
 	}
 	d.br, d.local = br, isLocal(src)
-	if d.verifier != nil {
+	if d.verifier != nil && d.workers > 1 {
+		// A sequential stream hashes each frame as it reads it instead.
 		d.startHasher()
 	}
 	return d, nil
@@ -477,6 +478,9 @@ func (d *Decryptor) readBatch() *frame.Batch {
 		}
 		b.Bufs[i] = f.Raw[:0]
 		b.Frames = append(b.Frames, f)
+		if d.verifier != nil && d.hashes == nil {
+			d.verifier.Write(f.Raw) // before the frame is opened in place
+		}
 		if f.Final || !d.frameBuffered() {
 			break
 		}

@@ -289,39 +289,64 @@ type ticket struct {
 // every few tens of microseconds keeps its helpers awake.
 const spinWait = 100 * time.Microsecond
 
-// pool is a set of goroutines, one per processor, shared by every stream.
-// Tickets are plain values, so handing one over allocates nothing.
-var pool workerPool
+// pool is a set of goroutines shared by every stream: at most one per
+// processor (GOMAXPROCS, read again whenever work is submitted, so the pool
+// follows changes of it), started on demand. A worker with nothing to do
+// polls briefly, then sleeps, and exits after 2 s without work, or
+// as soon as there are more workers than GOMAXPROCS: a process that stops
+// encrypting is left with no goroutine of the pool. Tickets are plain
+// values, so handing one over allocates nothing, and they are only hints:
+// a batch's waiting goroutine does whatever no worker claimed.
+var pool = workerPool{tickets: make(chan ticket, 4096)}
+
+// idleExit is how long, in nanoseconds, a pool worker sleeps without work
+// before it exits (a variable for tests).
+var idleExit atomic.Int64
+
+func init() { idleExit.Store(int64(2 * time.Second)) }
 
 type workerPool struct {
-	once    sync.Once
 	tickets chan ticket
+	running atomic.Int32 // workers started and not yet exited
+	mu      sync.Mutex   // serialises starting workers
 }
 
 func (p *workerPool) submit(t ticket) {
-	p.once.Do(func() {
-		n := runtime.GOMAXPROCS(0)
-		p.tickets = make(chan ticket, 64*n)
-		for range n {
+	if want := int32(runtime.GOMAXPROCS(0)); p.running.Load() < want {
+		p.mu.Lock()
+		for p.running.Load() < want {
+			p.running.Add(1)
 			go p.serve()
 		}
-	})
-	p.tickets <- t
+		p.mu.Unlock()
+	}
+	select {
+	case p.tickets <- t:
+	default:
+		// The queue is full: the batch's own goroutine will do the work.
+	}
 }
 
 func (p *workerPool) serve() {
 	var s Scratch
+	idle := time.NewTimer(time.Duration(idleExit.Load()))
+	defer idle.Stop()
 	for {
-		t := p.next()
+		t, ok := p.next(idle)
+		if !ok {
+			return
+		}
 		t.b.work(&s, t.gen, t.n)
 	}
 }
 
-// next returns the next ticket, polling for a while before it sleeps.
-func (p *workerPool) next() ticket {
+// next returns the next ticket, polling for a while before it sleeps. It
+// returns false when the worker should exit: idle for idleExit, or one of
+// more workers than GOMAXPROCS (the running count is decremented then).
+func (p *workerPool) next(idle *time.Timer) (ticket, bool) {
 	select {
 	case t := <-p.tickets:
-		return t
+		return t, true
 	default:
 	}
 	deadline := time.Now().Add(spinWait)
@@ -329,9 +354,24 @@ func (p *workerPool) next() ticket {
 		runtime.Gosched()
 		select {
 		case t := <-p.tickets:
-			return t
+			return t, true
 		default:
 		}
 	}
-	return <-p.tickets
+	for {
+		if n := p.running.Load(); n > int32(runtime.GOMAXPROCS(0)) {
+			if p.running.CompareAndSwap(n, n-1) {
+				return ticket{}, false
+			}
+			continue
+		}
+		idle.Reset(time.Duration(idleExit.Load()))
+		select {
+		case t := <-p.tickets:
+			return t, true
+		case <-idle.C:
+			p.running.Add(-1)
+			return ticket{}, false
+		}
+	}
 }
