@@ -54,14 +54,17 @@ func TestInPlaceOneShot(t *testing.T) {
 					if err != nil || !bytes.Equal(got, pt) {
 						t.Fatalf("%s: in-place AppendDecrypt: %v", name, err)
 					}
-					// dst's spare capacity starts inside the message.
-					in = bytes.Clone(msg)
-					got, _, err = c.AppendDecrypt(bg, in[:7:len(in)], in[7:], nil)
-					if err == nil {
-						t.Fatalf("%s: a message missing its first bytes decrypted", name)
+					// dst's spare capacity starts before the message and runs
+					// into it; dst's own bytes are kept.
+					buf = make([]byte, len(msg)+100)
+					copy(buf[50:], msg)
+					copy(buf, "prefix----")
+					got, _, err = c.AppendDecrypt(bg, buf[:10], buf[50:50+len(msg)], nil)
+					if err != nil || !bytes.Equal(got, append([]byte("prefix----"), pt...)) || !bytes.Equal(buf[50:50+len(msg)], msg) {
+						t.Fatalf("%s: AppendDecrypt with a partly overlapping dst: %v", name, err)
 					}
 					in = append(make([]byte, 0, len(msg)+64), msg...)
-					got, _, err = c.AppendDecrypt(bg, in[len(in):len(in)], in, nil)
+					got, _, err = c.AppendDecrypt(bg, in[len(in):], in, nil)
 					if err != nil || !bytes.Equal(got, pt) {
 						t.Fatalf("%s: AppendDecrypt into the capacity after the message: %v", name, err)
 					}

@@ -490,14 +490,6 @@ func TestFooter(t *testing.T) {
 	}
 }
 
-// countingHash records what the reader feeds it.
-type countingHash struct{ bytes.Buffer }
-
-func (h *countingHash) Sum(b []byte) []byte { return append(b, h.Bytes()...) }
-func (h *countingHash) Reset()              { h.Buffer.Reset() }
-func (h *countingHash) Size() int           { return 0 }
-func (h *countingHash) BlockSize() int      { return 1 }
-
 // TestFrameRawCoversTheBody checks that the frames' Raw bytes, back to
 // back, are exactly the body between the header authentication and the
 // footer: what a signature verifier hashes after the header.

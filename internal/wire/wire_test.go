@@ -49,4 +49,3 @@ func TestBodyAAD(t *testing.T) {
 		}
 	}
 }
-
