@@ -54,7 +54,7 @@ type tokenState struct {
 	label   string
 	pinHash [32]byte
 	refs    int
-	sem     chan struct{}         // one token per session allowed to exist
+	sem     chan struct{}          // one token per session allowed to exist
 	idle    chan p11.SessionHandle // idle logged-in sessions
 	mechs   map[uint]bool
 }
@@ -191,8 +191,8 @@ func (m *module) openToken(c Config) (*tokenState, error) {
 	}
 	st := &tokenState{
 		mod: m, slot: slot, label: label, pinHash: pinHash, refs: 1,
-		sem:  make(chan struct{}, c.MaxSessions),
-		idle: make(chan p11.SessionHandle, c.MaxSessions),
+		sem:   make(chan struct{}, c.MaxSessions),
+		idle:  make(chan p11.SessionHandle, c.MaxSessions),
 		mechs: map[uint]bool{},
 	}
 	if list, err := m.ctx.GetMechanismList(slot); err == nil {
@@ -289,4 +289,3 @@ func (t *Token) hasMechanism(mech uint) bool {
 	}
 	return t.st.mechs[mech]
 }
-
