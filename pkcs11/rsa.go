@@ -81,6 +81,7 @@ func (k *RSAKey) String() string {
 // mechanism returns the token mechanism for opts.
 func mechanism(opts crypto.DecrypterOpts) (*p11.Mechanism, uint, error) {
 	switch o := opts.(type) {
+	//lint:ignore SA1019 PKCS #1 v1.5 is one of the raw RSA keyring's paddings; other SDKs write it.
 	case nil, *rsa.PKCS1v15DecryptOptions:
 		return p11.NewMechanism(p11.CKM_RSA_PKCS, nil), p11.CKM_RSA_PKCS, nil
 	case *rsa.OAEPOptions:
@@ -143,6 +144,7 @@ func (k *RSAKey) Decrypt(_ io.Reader, ciphertext []byte, opts crypto.DecrypterOp
 		return nil, fmt.Errorf("%w: token %q does not list the mechanism 0x%x", ErrUnsupportedMechanism, k.tok.st.label, mt)
 	}
 	ctx := context.Background()
+	//lint:ignore SA1019 PKCS #1 v1.5 is one of the raw RSA keyring's paddings; other SDKs write it.
 	if o, ok := opts.(*rsa.PKCS1v15DecryptOptions); ok && o.SessionKeyLen > 0 {
 		random := make([]byte, o.SessionKeyLen)
 		rand.Read(random)
