@@ -92,12 +92,14 @@ func (t *Token) findOne(ctx context.Context, r KeyRef, kind string, extra ...*p1
 type KeyInfo struct {
 	// Class is "secret", "private" or "public".
 	Class string
-	// Extractable is CKA_EXTRACTABLE (always false for a public key's
-	// meaning here; public keys report false).
+	// Extractable is CKA_EXTRACTABLE of a secret or private key (false
+	// for a public key, which has no such attribute).
 	Extractable bool
-	// Sensitive is CKA_SENSITIVE (public keys report false).
+	// Sensitive is CKA_SENSITIVE of a secret or private key (false for a
+	// public key).
 	Sensitive bool
-	// NeverExtractable is CKA_NEVER_EXTRACTABLE.
+	// NeverExtractable is CKA_NEVER_EXTRACTABLE of a secret or private key:
+	// true when the key was created non-extractable.
 	NeverExtractable bool
 }
 

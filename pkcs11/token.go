@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -45,6 +46,9 @@ type module struct {
 	ctx    *p11.Ctx
 	refs   int
 	tokens map[uint]*tokenState
+	// initialized is true when this package initialised the library
+	// (and so finalises it); false when another user in the process had.
+	initialized bool
 }
 
 // tokenState is the shared state of one slot: its session pool and login.
@@ -96,22 +100,29 @@ func Open(c Config) (*Token, error) {
 // loadModule returns the loaded module for path, loading and initialising
 // it on first use. registryMu is held.
 func loadModule(path string) (*module, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%w: %q: %w", ErrModule, path, err)
+	}
+	// Two names of one library are one loaded library.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	if m, ok := modules[path]; ok {
 		m.refs++
 		return m, nil
-	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w: %q: %w", ErrModule, path, err)
 	}
 	ctx := p11.New(path)
 	if ctx == nil {
 		return nil, fmt.Errorf("%w: %q could not be loaded as a PKCS #11 library", ErrModule, path)
 	}
-	if err := ctx.Initialize(); err != nil && !rvIs(err, p11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+	initialized := true
+	if err := ctx.Initialize(); rvIs(err, p11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		initialized = false
+	} else if err != nil {
 		ctx.Destroy()
 		return nil, fmt.Errorf("%w: %q: C_Initialize: %w", ErrModule, path, err)
 	}
-	m := &module{path: path, ctx: ctx, refs: 1, tokens: map[uint]*tokenState{}}
+	m := &module{path: path, ctx: ctx, refs: 1, tokens: map[uint]*tokenState{}, initialized: initialized}
 	modules[path] = m
 	return m, nil
 }
@@ -124,7 +135,9 @@ func (m *module) release() {
 		return
 	}
 	delete(modules, m.path)
-	m.ctx.Finalize()
+	if m.initialized {
+		m.ctx.Finalize()
+	}
 	m.ctx.Destroy()
 }
 
@@ -208,7 +221,11 @@ func (m *module) openToken(c Config) (*tokenState, error) {
 
 // Close releases the handle. The last handle of a token closes its
 // sessions (which logs out); the last handle of a module finalises it.
-// Keyrings made from a closed Token fail with [ErrClosed].
+// Keyrings made from a closed Token fail with [ErrClosed]. Close must not
+// be called while operations through the Token are still running.
+//
+// The login belongs to the token's sessions: if the token loses them all
+// (a device reset), open the Token again.
 func (t *Token) Close() error {
 	t.mu.Lock()
 	if t.closed {
