@@ -23,7 +23,7 @@
 // sessions, so keyrings are safe for concurrent use. Errors wrap the
 // sentinels of this package ([ErrModule], [ErrTokenNotFound],
 // [ErrWrongPIN], [ErrKeyNotFound], [ErrUnsupportedMechanism], ...) and,
-// where the token answered, a [pkcs11.Error] code.
+// where the token answered, the binding's Error (a CKR_ return value).
 //
 // The binding is github.com/miekg/pkcs11, used directly rather than
 // through crypto11: the AES keyring needs CKM_AES_GCM with caller-chosen

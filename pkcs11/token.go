@@ -27,7 +27,8 @@ type Config struct {
 	// never logged and never appears in an error.
 	PIN string
 	// MaxSessions bounds the sessions open on the token at once (default
-	// 8). Operations beyond it wait for a free session.
+	// 8). Operations beyond it wait for a free session. The first Open of
+	// a token sets it; later Opens of the same token share that pool.
 	MaxSessions int
 }
 
