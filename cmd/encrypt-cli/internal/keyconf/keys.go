@@ -50,6 +50,8 @@ type Spec struct {
 	kms *kmsSpec
 	aes *rawKeySpec
 	rsa *rawKeySpec
+	// extra is a group of a provider added with RegisterProvider.
+	extra Group
 }
 
 // String describes the group for messages; it holds no key material.
@@ -63,6 +65,8 @@ func (s Spec) String() string {
 		return fmt.Sprintf("raw-aes %v from %s", s.aes, s.aes.keyFile)
 	case s.rsa != nil:
 		return fmt.Sprintf("raw-rsa %v (%v) from %s", s.rsa, s.rsa.padding, s.rsa.keyFile)
+	case s.extra != nil:
+		return s.extra.String()
 	}
 	return "?"
 }
@@ -137,7 +141,13 @@ func ParseWrappingKeys(groups [][]string, decrypt bool) ([]Spec, []string, error
 				spec.rsa = r
 			}
 		default:
-			return nil, nil, clierr.Usage(fmt.Sprintf("Requested master key provider not found: %q", provider[0]), "the providers are "+knownProvidersText+"; Python plugins are not supported")
+			parse, ok := extraProvider(provider[0])
+			if !ok {
+				return nil, nil, clierr.Usage(fmt.Sprintf("Requested master key provider not found: %q", provider[0]), "the providers are "+knownProviders()+"; Python plugins are not supported")
+			}
+			if spec.extra, err = parse(kv, decrypt); err != nil {
+				return nil, nil, err
+			}
 		}
 		specs = append(specs, spec)
 	}
@@ -333,6 +343,12 @@ func BuildKeyring(ctx context.Context, specs []Spec, decrypt bool, warn func(str
 			rings = append(rings, kr)
 		case s.rsa != nil:
 			kr, err := rawRSAKeyring(s.rsa, decrypt, warn)
+			if err != nil {
+				return nil, err
+			}
+			rings = append(rings, kr)
+		case s.extra != nil:
+			kr, err := s.extra.Keyring(ctx, decrypt, warn)
 			if err != nil {
 				return nil, err
 			}
