@@ -104,7 +104,7 @@ func (k *AESKeyring) OnEncrypt(ctx context.Context, m materials.EncryptionMateri
 	}
 	pdk := m.PlaintextDataKey
 	if pdk == nil {
-		pdk = make([]byte, m.Suite.KeyLen)
+		pdk = make([]byte, m.Suite.KeyLen())
 		rand.Read(pdk)
 	}
 	iv := make([]byte, algorithms.IVLen)
