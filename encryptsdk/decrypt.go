@@ -115,11 +115,9 @@ func (d *Decryptor) startHasher() {
 	h, n := d.verifier, helpers(d.workers)
 	go func(q <-chan *frame.Batch) {
 		for b := range q {
-			for i := range b.Frames {
-				h.Write(b.Frames[i].Raw)
-			}
+			b.WriteRaw(h)
 			b.Start(n)
-			b.Ready <- struct{}{}
+			b.MarkReady()
 		}
 	}(f.q)
 	runtime.AddCleanup(d, (*hashFeed).close, f)
@@ -390,11 +388,11 @@ func (d *Decryptor) next() error {
 			if d.relNext < b.Len() {
 				i := d.relNext
 				d.relNext++
-				f := &b.Frames[i]
-				if err := b.Errs[i]; err != nil {
+				f := b.Frame(i)
+				pt, err := b.Result(i)
+				if err != nil {
 					return fmt.Errorf("encryptsdk: frame %d: %w", f.Seq, err)
 				}
-				pt := b.Plain[i]
 				if f.Final {
 					if err := d.finish(); err != nil {
 						clear(pt)
@@ -416,8 +414,8 @@ func (d *Decryptor) next() error {
 				d.out = pt
 				return nil
 			}
-			if b.ReadErr != nil {
-				return b.ReadErr
+			if err := b.ReadErr(); err != nil {
+				return err
 			}
 			b.Reset()
 			d.rel = nil
@@ -432,9 +430,7 @@ func (d *Decryptor) next() error {
 		// Read the following frames while these are hashed and opened and
 		// then consumed (only when that does not wait for input).
 		for len(d.free) > 0 || d.batches < d.depth {
-			last := d.pending[len(d.pending)-1]
-			n := last.Len()
-			if last.ReadErr != nil || n > 0 && last.Frames[n-1].Final || !d.frameBuffered() {
+			if d.pending[len(d.pending)-1].Ends() || !d.frameBuffered() {
 				break
 			}
 			d.pending = append(d.pending, d.readBatch())
@@ -442,7 +438,7 @@ func (d *Decryptor) next() error {
 		b := d.pending[0]
 		d.pending = append(d.pending[:0], d.pending[1:]...)
 		if d.hashes != nil {
-			<-b.Ready
+			b.AwaitReady()
 		}
 		b.Wait(&d.scratch)
 		if err := b.Err(); err != nil {
@@ -458,26 +454,25 @@ func (d *Decryptor) next() error {
 func (d *Decryptor) readBatch() *frame.Batch {
 	b := d.batch()
 	single := d.hdr.ContentType == format.NonFramed
-	b.Single = single
-	fl := frameLenInt(d.hdr)
+	b.SetSingle(single)
+	size := 0
+	if fl := frameLenInt(d.hdr); !single && fl <= 1<<20 {
+		// Allocated once, the first time a frame needs it.
+		size = wire.FinalFrameHeaderLen + fl + algorithms.TagLen
+	}
 	for i := 0; i < b.Cap(); i++ {
-		if b.Bufs[i] == nil && !single && fl <= 1<<20 {
-			// Allocated once, the first time a frame needs it.
-			b.Bufs[i] = make([]byte, 0, wire.FinalFrameHeaderLen+fl+algorithms.TagLen)
-		}
 		var f format.Frame
 		var err error
 		if single {
-			f, err = d.mr.ReadNonFramed(b.Bufs[i])
+			f, err = d.mr.ReadNonFramed(b.ReadBuffer(i, size))
 		} else {
-			f, err = d.mr.ReadFrame(b.Bufs[i])
+			f, err = d.mr.ReadFrame(b.ReadBuffer(i, size))
 		}
 		if err != nil {
-			b.ReadErr = err
+			b.SetReadErr(err)
 			break
 		}
-		b.Bufs[i] = f.Raw[:0]
-		b.Frames = append(b.Frames, f)
+		b.Add(f)
 		if d.verifier != nil && d.hashes == nil {
 			d.verifier.Write(f.Raw) // before the frame is opened in place
 		}
@@ -486,11 +481,9 @@ func (d *Decryptor) readBatch() *frame.Batch {
 		}
 	}
 	if d.hashes != nil {
-		if b.Ready == nil {
-			b.Ready = make(chan struct{}, 1)
-		}
+		b.UseReady()
 		d.hashes.q <- b
-		if n := b.Len(); b.ReadErr != nil || n > 0 && b.Frames[n-1].Final {
+		if b.Ends() {
 			d.hashes.close()
 		}
 		return b

@@ -45,7 +45,7 @@ type Encryptor struct {
 	depth     int    // the most batches there may be
 	batchLen  int    // frames per batch
 	directMin int    // writes at least this long are sealed straight from the caller's buffer
-	partial   int    // plaintext bytes in slot cur.N, which is not full yet
+	partial   int    // plaintext bytes in the frame of cur being filled
 	nextSeq   uint32 // sequence number of the next frame
 	nonFramed bool
 	body      []byte // non-framed: body header, then the whole plaintext
@@ -271,7 +271,7 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 	n, err := e.write(p)
 	// Batches sealed straight from p must be done before Write returns.
 	for _, b := range e.inflight {
-		if b.Src == nil {
+		if !b.Direct() {
 			continue
 		}
 		if e.hashes != nil {
@@ -284,7 +284,7 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 			break
 		}
 		b.Wait(&e.scratch)
-		b.Src = nil
+		b.ReleaseSource()
 		if ferr := b.Err(); ferr != nil && err == nil {
 			e.err, err = ferr, ferr
 		}
@@ -297,15 +297,14 @@ func (e *Encryptor) write(p []byte) (int, error) {
 	fl := e.frameLen
 	for len(p) > 0 {
 		b := e.cur
-		if e.partial == 0 && b.N == 0 && len(p) >= e.directMin && len(p) >= fl {
+		if e.partial == 0 && b.Len() == 0 && len(p) >= e.directMin && len(p) >= fl {
 			// Seal whole frames straight from p; Write then waits for
 			// them, since p is not ours to keep.
 			k := min(len(p)/fl, b.MaxFrames())
 			if err := e.reserve(k); err != nil {
 				return total - len(p), err
 			}
-			b.Grow(k * b.SlotLen)
-			b.N, b.Src = k, p[:k*fl]
+			b.SealFrom(p[:k*fl])
 			p = p[k*fl:]
 			e.written += int64(k * fl)
 			if err := e.dispatch(); err != nil {
@@ -313,10 +312,7 @@ func (e *Encryptor) write(p []byte) (int, error) {
 			}
 			continue
 		}
-		start := b.N*b.SlotLen + wire.RegularFrameHeaderLen + e.partial
-		n := min(len(p), fl-e.partial)
-		b.Grow(start + n)
-		copy(b.Slab[start:start+n], p[:n])
+		n := b.CopyIn(e.partial, p)
 		p = p[n:]
 		e.partial += n
 		e.written += int64(n)
@@ -324,10 +320,9 @@ func (e *Encryptor) write(p []byte) (int, error) {
 			if err := e.reserve(1); err != nil {
 				return total - len(p), err
 			}
-			b.Grow((b.N + 1) * b.SlotLen) // room for the frame's tag
 			e.partial = 0
-			b.N++
-			if b.N == b.MaxFrames() {
+			b.FrameFilled()
+			if b.Full() {
 				if err := e.dispatch(); err != nil {
 					return total - len(p), err
 				}
@@ -345,14 +340,14 @@ func (e *Encryptor) write(p []byte) (int, error) {
 func (e *Encryptor) appendFrames(dst, plaintext []byte) ([]byte, error) {
 	fl := e.frameLen
 	n := len(plaintext) / fl
-	slot := e.cur.SlotLen
-	if e.partial != 0 || e.cur.N != 0 || len(e.inflight) != 0 {
+	slot := e.cur.SlotLen()
+	if e.partial != 0 || e.cur.Len() != 0 || len(e.inflight) != 0 {
 		panic("encryptsdk: appendFrames on a used Encryptor")
 	}
 	if err := e.reserve(n); err != nil {
 		return dst, err
 	}
-	first := e.cur.FirstSeq
+	first := e.cur.FirstSeq()
 	per := n // unsigned: one batch, shared out in chunks
 	if e.signer != nil {
 		per = e.batchLen
@@ -388,8 +383,8 @@ func (e *Encryptor) appendFrames(dst, plaintext []byte) ([]byte, error) {
 
 // reserve assigns sequence numbers to k more regular frames of e.cur.
 func (e *Encryptor) reserve(k int) error {
-	if e.cur.N == 0 {
-		e.cur.FirstSeq = e.nextSeq
+	if e.cur.Len() == 0 {
+		e.cur.SetFirstSeq(e.nextSeq)
 	}
 	if uint64(e.nextSeq)+uint64(k) >= format.FinalFrameMarker {
 		e.err = errors.New("encryptsdk: message would exceed 2^32-1 frames")
@@ -410,9 +405,7 @@ func (e *Encryptor) dispatch() error {
 		if e.hashes == nil {
 			e.startHasher()
 		}
-		if b.Ready == nil {
-			b.Ready = make(chan struct{}, 1)
-		}
+		b.UseReady()
 		e.hashes.q <- b
 	}
 	e.inflight = append(e.inflight, b)
@@ -439,7 +432,7 @@ func (e *Encryptor) startHasher() {
 		for b := range q {
 			b.Wait(&s)
 			h.Write(b.Sealed())
-			b.Ready <- struct{}{}
+			b.MarkReady()
 		}
 	}(f.q)
 	runtime.AddCleanup(e, (*hashFeed).close, f)
@@ -463,7 +456,7 @@ func (e *Encryptor) flush() error {
 	e.inflight = append(e.inflight[:0], e.inflight[1:]...)
 	var err error
 	if e.hashes != nil {
-		<-b.Ready // sealed and hashed
+		b.AwaitReady() // sealed and hashed
 		if err = b.Err(); err == nil {
 			err = e.emit(b.Sealed())
 		}
@@ -476,7 +469,7 @@ func (e *Encryptor) flush() error {
 	if ferr := b.Err(); ferr != nil {
 		e.err, err = ferr, ferr
 	}
-	b.Src = nil
+	b.ReleaseSource()
 	b.Reset()
 	e.free = append(e.free, b)
 	return err
@@ -545,12 +538,8 @@ func (e *Encryptor) closeBody() error {
 	// before it go out first.
 	b := e.cur
 	final := make([]byte, wire.FinalFrameHeaderLen+e.partial+algorithms.TagLen)
-	if e.partial > 0 {
-		start := b.N*b.SlotLen + wire.RegularFrameHeaderLen
-		copy(final[wire.FinalFrameHeaderLen:], b.Slab[start:start+e.partial])
-		clear(b.Slab[start : start+e.partial])
-	}
-	if b.N > 0 {
+	b.TakePartial(final[wire.FinalFrameHeaderLen:], e.partial)
+	if b.Len() > 0 {
 		if err := e.dispatch(); err != nil {
 			return err
 		}

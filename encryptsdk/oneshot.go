@@ -136,7 +136,7 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	fail := func(err error) ([]byte, *Decryptor, error) {
 		for _, b := range window {
 			if d.hashes != nil {
-				<-b.Ready
+				b.AwaitReady()
 			}
 			b.Wait(&d.scratch)
 		}
@@ -148,7 +148,7 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 		if !final && (len(d.free) > 0 || d.batches < d.depth) {
 			b := d.batch()
 			b.Reset()
-			b.Single = single
+			b.SetSingle(single)
 			for i := 0; i < b.Cap() && !final; i++ {
 				var f format.Frame
 				if single {
@@ -163,15 +163,12 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 					d.verifier.Write(f.Raw)
 				}
 				n := f.ContentLen()
-				b.Frames = append(b.Frames, f)
-				b.Out = append(b.Out, dst[len(dst):len(dst)+n])
+				b.AddTo(f, dst[len(dst):len(dst)+n])
 				dst = dst[:len(dst)+n]
 				final = f.Final
 			}
 			if d.hashes != nil {
-				if b.Ready == nil {
-					b.Ready = make(chan struct{}, 1)
-				}
+				b.UseReady()
 				d.hashes.q <- b // the hashing goroutine starts it
 			} else {
 				b.Start(helpers(d.workers))
@@ -182,16 +179,16 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 		b := window[0]
 		window = window[1:]
 		if d.hashes != nil {
-			<-b.Ready
+			b.AwaitReady()
 		}
 		b.Wait(&d.scratch)
 		d.free = append(d.free, b)
 		if err := b.Err(); err != nil {
 			return fail(err)
 		}
-		for i, err := range b.Errs[:b.Len()] {
-			if err != nil {
-				return fail(fmt.Errorf("encryptsdk: frame %d: %w", b.Frames[i].Seq, err))
+		for i := range b.Len() {
+			if _, err := b.Result(i); err != nil {
+				return fail(fmt.Errorf("encryptsdk: frame %d: %w", b.Frame(i).Seq, err))
 			}
 		}
 	}

@@ -13,7 +13,7 @@ import (
 
 // Batch is a run of consecutive frames of one message, sealed or opened by
 // several goroutines at once. Regular frames of a sealed batch are laid out
-// back to back in Slab, so the sealed batch is one contiguous byte run.
+// back to back in one slab, so the sealed batch is one contiguous byte run.
 //
 // The frames are shared out in chunks: Start lets goroutines of a shared
 // pool claim chunks, and Wait has the caller claim whatever is left before
@@ -22,29 +22,29 @@ import (
 type Batch struct {
 	c *Cipher
 
-	// Sealing: N regular frames starting at sequence number FirstSeq, each
-	// SlotLen bytes in Slab. Plaintext comes from Src (N*frameLen
+	// Sealing: n regular frames starting at sequence number firstSeq, each
+	// slotLen bytes in slab. Plaintext comes from src (n*frameLen
 	// contiguous bytes) when set, else from each slot after its header.
-	Slab     []byte
-	SlotLen  int
-	N        int
-	FirstSeq uint32
-	Src      []byte
+	slab     []byte
+	slotLen  int
+	n        int
+	firstSeq uint32
+	src      []byte
 
-	// Opening: Frames are opened in place, or into Out[i] when Out is set;
-	// Plain[i] receives the plaintext of Frames[i] and Errs[i] its error.
-	Frames []format.Frame
-	Out    [][]byte
-	Plain  [][]byte
-	Errs   []error
-	Single bool // the one frame is a non-framed body
-	// Bufs are the read buffers of an open batch, reused from batch to batch.
-	Bufs [][]byte
-	// ReadErr is an error met while reading the frame after the last one.
-	ReadErr error
-	// Ready, when not nil, is signalled by whoever starts an open batch
-	// on the reader's behalf (the decryptor's hashing goroutine).
-	Ready chan struct{}
+	// Opening: frames are opened in place, or into out[i] when out is set;
+	// plain[i] receives the plaintext of frames[i] and errs[i] its error.
+	frames []format.Frame
+	out    [][]byte
+	plain  [][]byte
+	errs   []error
+	single bool // the one frame is a non-framed body
+	// bufs are the read buffers of an open batch, reused from batch to batch.
+	bufs [][]byte
+	// readErr is an error met while reading the frame after the last one.
+	readErr error
+	// ready is signalled by whoever finishes a batch's work on its owner's
+	// behalf (a stream's hashing goroutine); see UseReady.
+	ready chan struct{}
 
 	max  int // slab size limit of a seal batch
 	open bool
@@ -64,7 +64,7 @@ type Batch struct {
 // slab is allocated by Grow, as data arrives.
 func (c *Cipher) NewSealBatch(frames int) *Batch {
 	slot := wire.RegularFrameHeaderLen + c.fl + 16
-	return &Batch{c: c, SlotLen: slot, max: frames * slot, done: make(chan struct{}, 1)}
+	return &Batch{c: c, slotLen: slot, max: frames * slot, done: make(chan struct{}, 1)}
 }
 
 // NewSealBatchAt returns a batch that seals the whole frames of src,
@@ -72,7 +72,7 @@ func (c *Cipher) NewSealBatch(frames int) *Batch {
 // sealed length: a one-shot message's body sealed where it belongs.
 func (c *Cipher) NewSealBatchAt(dst, src []byte, firstSeq uint32) *Batch {
 	b := c.NewSealBatch(len(src) / c.fl)
-	b.Slab, b.Src, b.N, b.FirstSeq = dst[:b.max], src, b.MaxFrames(), firstSeq
+	b.slab, b.src, b.n, b.firstSeq = dst[:b.max], src, b.MaxFrames(), firstSeq
 	return b
 }
 
@@ -82,54 +82,54 @@ func (c *Cipher) NewSealBatchAt(dst, src []byte, firstSeq uint32) *Batch {
 // (a first slab holds one slot, or 64 KiB of a larger one). A frame's
 // whole slot must be grown to before it is sealed.
 func (b *Batch) Grow(n int) {
-	if n <= len(b.Slab) {
+	if n <= len(b.slab) {
 		return
 	}
-	size := min(max(n, 2*len(b.Slab), min(b.SlotLen, 64<<10)), b.max)
+	size := min(max(n, 2*len(b.slab), min(b.slotLen, 64<<10)), b.max)
 	grown := make([]byte, size)
-	copy(grown, b.Slab)
-	b.Slab = grown
+	copy(grown, b.slab)
+	b.slab = grown
 }
 
 // NewOpenBatch returns a batch that opens up to frames frames.
 func (c *Cipher) NewOpenBatch(frames int) *Batch {
 	return &Batch{
 		c: c, open: true, done: make(chan struct{}, 1),
-		Frames: make([]format.Frame, 0, frames), Plain: make([][]byte, frames),
-		Errs: make([]error, frames), Bufs: make([][]byte, frames),
+		frames: make([]format.Frame, 0, frames), plain: make([][]byte, frames),
+		errs: make([]error, frames), bufs: make([][]byte, frames),
 	}
 }
 
 // MaxFrames is the number of frames a seal batch holds when full.
-func (b *Batch) MaxFrames() int { return b.max / b.SlotLen }
+func (b *Batch) MaxFrames() int { return b.max / b.slotLen }
 
 // Slot returns the bytes of regular frame i of a seal batch; its plaintext
 // goes at Slot(i)[wire.RegularFrameHeaderLen:].
-func (b *Batch) Slot(i int) []byte { return b.Slab[i*b.SlotLen : (i+1)*b.SlotLen] }
+func (b *Batch) Slot(i int) []byte { return b.slab[i*b.slotLen : (i+1)*b.slotLen] }
 
 // Sealed returns the sealed frames of a seal batch, back to back.
-func (b *Batch) Sealed() []byte { return b.Slab[:b.N*b.SlotLen] }
+func (b *Batch) Sealed() []byte { return b.slab[:b.n*b.slotLen] }
 
 // Len is the number of frames in the batch.
 func (b *Batch) Len() int {
 	if b.open {
-		return len(b.Frames)
+		return len(b.frames)
 	}
-	return b.N
+	return b.n
 }
 
 // Cap is the number of frames an open batch holds.
-func (b *Batch) Cap() int { return cap(b.Frames) }
+func (b *Batch) Cap() int { return cap(b.frames) }
 
 // run seals or opens frames [lo, hi).
 func (b *Batch) run(s *Scratch, lo, hi int) {
 	if b.open {
 		for i := lo; i < hi; i++ {
-			dst := b.Frames[i].Sealed[:0]
-			if b.Out != nil {
-				dst = b.Out[i][:0]
+			dst := b.frames[i].Sealed[:0]
+			if b.out != nil {
+				dst = b.out[i][:0]
 			}
-			b.Plain[i], b.Errs[i] = b.c.OpenTo(s, dst, &b.Frames[i], b.Single)
+			b.plain[i], b.errs[i] = b.c.OpenTo(s, dst, &b.frames[i], b.single)
 		}
 		return
 	}
@@ -137,12 +137,12 @@ func (b *Batch) run(s *Scratch, lo, hi int) {
 	for i := lo; i < hi; i++ {
 		slot := b.Slot(i)
 		var pt []byte
-		if b.Src != nil {
-			pt = b.Src[i*fl : (i+1)*fl]
+		if b.src != nil {
+			pt = b.src[i*fl : (i+1)*fl]
 		} else {
 			pt = slot[wire.RegularFrameHeaderLen : wire.RegularFrameHeaderLen+fl]
 		}
-		b.c.SealFrame(s, slot, b.FirstSeq+uint32(i), false, pt)
+		b.c.SealFrame(s, slot, b.firstSeq+uint32(i), false, pt)
 	}
 }
 
@@ -267,12 +267,12 @@ func (b *Batch) Reset() {
 		panic("frame: Reset of a started batch")
 	}
 	b.claim.Store(uint64(uint32(b.claim.Load()>>32)+1) << 32)
-	b.N, b.Src, b.ReadErr = 0, nil, nil
+	b.n, b.src, b.readErr = 0, nil, nil
 	b.fault.Store(nil)
-	b.Frames = b.Frames[:0]
-	b.Out = b.Out[:0]
-	clear(b.Plain)
-	clear(b.Errs)
+	b.frames = b.frames[:0]
+	b.out = b.out[:0]
+	clear(b.plain)
+	clear(b.errs)
 }
 
 // ticket asks a pool goroutine to help with generation gen of a batch of n
@@ -375,3 +375,132 @@ func (p *workerPool) next(idle *time.Timer) (ticket, bool) {
 		}
 	}
 }
+
+// The methods below are how a stream fills a batch and takes its results;
+// the batch's fields are the pipeline's own.
+
+// FirstSeq is the sequence number of a seal batch's first frame.
+func (b *Batch) FirstSeq() uint32 { return b.firstSeq }
+
+// SetFirstSeq sets the sequence number of an empty seal batch's first
+// frame.
+func (b *Batch) SetFirstSeq(seq uint32) { b.firstSeq = seq }
+
+// SlotLen is the length of one sealed regular frame.
+func (b *Batch) SlotLen() int { return b.slotLen }
+
+// Full reports whether a seal batch holds as many frames as it can.
+func (b *Batch) Full() bool { return b.n == b.MaxFrames() }
+
+// SealFrom makes an empty seal batch seal the whole frames of src
+// straight from it; src must stay unchanged until Wait returns and
+// ReleaseSource is called.
+func (b *Batch) SealFrom(src []byte) {
+	k := len(src) / b.c.fl
+	b.Grow(k * b.slotLen)
+	b.n, b.src = k, src[:k*b.c.fl]
+}
+
+// Direct reports whether the batch seals from a caller's buffer
+// (SealFrom).
+func (b *Batch) Direct() bool { return b.src != nil }
+
+// ReleaseSource forgets the caller's buffer of a waited-for batch.
+func (b *Batch) ReleaseSource() { b.src = nil }
+
+// CopyIn copies plaintext for the frame being filled (the one after the
+// batch's full frames), which already holds partial bytes, and returns
+// how many bytes it took: at most what completes the frame.
+func (b *Batch) CopyIn(partial int, p []byte) int {
+	start := b.n*b.slotLen + wire.RegularFrameHeaderLen + partial
+	n := min(len(p), b.c.fl-partial)
+	b.Grow(start + n)
+	copy(b.slab[start:start+n], p[:n])
+	return n
+}
+
+// FrameFilled counts the frame being filled as full.
+func (b *Batch) FrameFilled() {
+	b.Grow((b.n + 1) * b.slotLen) // room for the frame's tag
+	b.n++
+}
+
+// TakePartial moves the partial bytes of the frame being filled into dst
+// and clears them from the batch.
+func (b *Batch) TakePartial(dst []byte, partial int) {
+	if partial == 0 {
+		return
+	}
+	start := b.n*b.slotLen + wire.RegularFrameHeaderLen
+	copy(dst, b.slab[start:start+partial])
+	clear(b.slab[start : start+partial])
+}
+
+// SetSingle says whether an open batch holds a non-framed body.
+func (b *Batch) SetSingle(single bool) { b.single = single }
+
+// ReadBuffer returns the read buffer for frame i of an open batch,
+// allocating one of capacity size the first time when size is positive.
+func (b *Batch) ReadBuffer(i, size int) []byte {
+	if b.bufs[i] == nil && size > 0 {
+		b.bufs[i] = make([]byte, 0, size)
+	}
+	return b.bufs[i]
+}
+
+// Add appends a frame read into ReadBuffer(Len()) to an open batch, which
+// keeps the frame's buffer for later reuse.
+func (b *Batch) Add(f format.Frame) {
+	b.bufs[len(b.frames)] = f.Raw[:0]
+	b.frames = append(b.frames, f)
+}
+
+// AddTo appends a frame to an open batch that opens it into out, which has
+// room for its plaintext.
+func (b *Batch) AddTo(f format.Frame, out []byte) {
+	b.frames = append(b.frames, f)
+	b.out = append(b.out, out)
+}
+
+// Frame returns frame i of an open batch.
+func (b *Batch) Frame(i int) *format.Frame { return &b.frames[i] }
+
+// Result returns the plaintext of frame i of a waited-for open batch, or
+// why it did not open.
+func (b *Batch) Result(i int) ([]byte, error) { return b.plain[i], b.errs[i] }
+
+// SetReadErr records the error met reading the frame after the batch's
+// last one.
+func (b *Batch) SetReadErr(err error) { b.readErr = err }
+
+// ReadErr is the error met reading the frame after the batch's last one.
+func (b *Batch) ReadErr() error { return b.readErr }
+
+// Ends reports whether the batch holds the message's last frame, or
+// reading stopped after it with an error.
+func (b *Batch) Ends() bool {
+	n := len(b.frames)
+	return b.readErr != nil || n > 0 && b.frames[n-1].Final
+}
+
+// WriteRaw writes the raw bytes of an open batch's frames, in order, to w
+// (the signature hash).
+func (b *Batch) WriteRaw(w interface{ Write([]byte) (int, error) }) {
+	for i := range b.frames {
+		w.Write(b.frames[i].Raw)
+	}
+}
+
+// UseReady prepares MarkReady and AwaitReady; the owner calls it before it
+// hands the batch to another goroutine.
+func (b *Batch) UseReady() {
+	if b.ready == nil {
+		b.ready = make(chan struct{}, 1)
+	}
+}
+
+// MarkReady signals AwaitReady, once per use of the batch.
+func (b *Batch) MarkReady() { b.ready <- struct{}{} }
+
+// AwaitReady waits for MarkReady.
+func (b *Batch) AwaitReady() { <-b.ready }

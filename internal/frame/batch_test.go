@@ -59,13 +59,13 @@ func TestBatchMatchesSequential(t *testing.T) {
 		slot := len(want) / 200
 		for i := range 200 {
 			f := bytes.Clone(want[i*slot : (i+1)*slot])
-			o.Frames = append(o.Frames, format.Frame{Seq: 5 + uint32(i), IV: f[4:16], Sealed: f[16:], Raw: f})
+			o.frames = append(o.frames, format.Frame{Seq: 5 + uint32(i), IV: f[4:16], Sealed: f[16:], Raw: f})
 		}
 		o.Start(helpers)
 		o.Wait(&s)
 		for i := range 200 {
-			if o.Errs[i] != nil || !bytes.Equal(o.Plain[i], src[i*4096:(i+1)*4096]) {
-				t.Fatalf("%d helpers: frame %d opened wrongly (%v)", helpers, i, o.Errs[i])
+			if o.errs[i] != nil || !bytes.Equal(o.plain[i], src[i*4096:(i+1)*4096]) {
+				t.Fatalf("%d helpers: frame %d opened wrongly (%v)", helpers, i, o.errs[i])
 			}
 		}
 	}
@@ -80,8 +80,8 @@ func TestBatchReuse(t *testing.T) {
 	var s Scratch
 	for gen := range 50 {
 		src := pattern(64*1024, byte(gen))
-		b.Grow(64 * b.SlotLen)
-		b.N, b.Src, b.FirstSeq = 64, src, uint32(1+64*gen)
+		b.Grow(64 * b.slotLen)
+		b.n, b.src, b.firstSeq = 64, src, uint32(1+64*gen)
 		stale := uint32(b.claim.Load() >> 32)
 		b.Start(2)
 		b.Wait(&s)
@@ -89,9 +89,9 @@ func TestBatchReuse(t *testing.T) {
 			t.Fatalf("generation %d sealed wrongly", gen)
 		}
 		b.Reset()
-		before := bytes.Clone(b.Slab)
+		before := bytes.Clone(b.slab)
 		b.work(&s, stale, 64) // a helper that woke up late
-		if !bytes.Equal(before, b.Slab) {
+		if !bytes.Equal(before, b.slab) {
 			t.Fatalf("generation %d: a stale ticket sealed frames", gen)
 		}
 	}

@@ -18,7 +18,7 @@ func TestPoolFaultIsAnError(t *testing.T) {
 		src := pattern(256*1024, 2)
 		dst := make([]byte, 256*(1024+16+wire.RegularFrameHeaderLen))
 		b := c.NewSealBatchAt(dst, src, 1)
-		b.Src = src[: len(src)/2 : len(src)/2] // frames past the middle have no plaintext
+		b.src = src[: len(src)/2 : len(src)/2] // frames past the middle have no plaintext
 		b.Start(helpers)
 		var s Scratch
 		b.Wait(&s)
