@@ -56,11 +56,10 @@ func init() {
 // KMS; its private key is also a raw PEM for the peer), the peer's own key
 // pair, and a second KMS key no message is for.
 type kmsECDHParty struct {
-	curve        string
-	arn, other   string
-	kmsPair      ecdhPair // the KMS key's private key (PKCS #8) and public key
-	peerPair     ecdhPair
-	peerPubDER64 string
+	curve      string
+	arn, other string
+	kmsPair    ecdhPair // the KMS key's private key (PKCS #8) and public key
+	peerPair   ecdhPair
 }
 
 var kmsECDHKeys struct {
