@@ -58,7 +58,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 
 	type gen struct {
 		name      string
-		suite     *algorithms.Suite
+		suite     algorithms.Suite
 		encrypt   []KeyDescription // first is the generator
 		decrypt   []KeyDescription
 		frame     int64
@@ -75,7 +75,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 	}
 	paddings := [][2]string{{"pkcs1", ""}, {"oaep-mgf1", "sha1"}, {"oaep-mgf1", "sha256"}, {"oaep-mgf1", "sha384"}, {"oaep-mgf1", "sha512"}}
 	for _, s := range algorithms.All() {
-		id := fmt.Sprintf("%04x", uint16(s.ID))
+		id := fmt.Sprintf("%04x", uint16(s.ID()))
 		for _, bits := range []int{128, 192, 256} {
 			k := aes(bits)
 			gens = append(gens, gen{name: fmt.Sprintf("%s-aes%d", id, bits), suite: s, encrypt: []KeyDescription{k}, decrypt: []KeyDescription{k}, frame: 4096, plaintext: "small", context: "unicode"})
@@ -121,7 +121,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 			c.CommitmentPolicy = algorithms.ForbidEncryptAllowDecrypt
 		}
 		ct, err := c.EncryptBytes(ctx, plaintexts[g.plaintext], &encryptsdk.EncryptOptions{
-			Suite:             g.suite.ID,
+			Suite:             g.suite.ID(),
 			FrameLength:       g.frame,
 			NonFramed:         g.nonFramed,
 			EncryptionContext: contexts[g.context],
@@ -133,7 +133,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 			return 0, err
 		}
 		tests[g.name] = map[string]any{
-			"description": fmt.Sprintf("go-esdk: suite %v, frame length %d (non-framed: %v), plaintext %s, encryption context %s", g.suite.ID, g.frame, g.nonFramed, g.plaintext, g.context),
+			"description": fmt.Sprintf("go-esdk: suite %v, frame length %d (non-framed: %v), plaintext %s, encryption context %s", g.suite.ID(), g.frame, g.nonFramed, g.plaintext, g.context),
 			"ciphertext":  "file://ciphertexts/" + g.name,
 			"master-keys": g.decrypt,
 			"result":      map[string]any{"output": map[string]any{"plaintext": "file://plaintexts/" + g.plaintext}},

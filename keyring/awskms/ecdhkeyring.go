@@ -288,11 +288,11 @@ func (k *ECDHKeyring) OnEncrypt(ctx context.Context, m materials.EncryptionMater
 	if k.schema == KMSPublicKeyDiscovery {
 		return m, fmt.Errorf("%w: %v only decrypts", materials.ErrEncryptNotSupported, k)
 	}
-	if m.Suite == nil {
+	if m.Suite.ID() == 0 {
 		return m, errNoSuite
 	}
-	if m.PlaintextDataKey != nil && len(m.PlaintextDataKey) != m.Suite.KeyLen {
-		return m, fmt.Errorf("%w: data key is %d bytes, suite needs %d", materials.ErrInvalidMaterials, len(m.PlaintextDataKey), m.Suite.KeyLen)
+	if m.PlaintextDataKey != nil && len(m.PlaintextDataKey) != m.Suite.KeyLen() {
+		return m, fmt.Errorf("%w: data key is %d bytes, suite needs %d", materials.ErrInvalidMaterials, len(m.PlaintextDataKey), m.Suite.KeyLen())
 	}
 	ec, err := m.EncryptionContext.MarshalBinary()
 	if err != nil {
@@ -305,7 +305,7 @@ func (k *ECDHKeyring) OnEncrypt(ctx context.Context, m materials.EncryptionMater
 	defer clear(z)
 	pdk := m.PlaintextDataKey
 	if pdk == nil {
-		pdk = make([]byte, m.Suite.KeyLen)
+		pdk = make([]byte, m.Suite.KeyLen())
 		if _, err := rand.Read(pdk); err != nil {
 			return m, fmt.Errorf("awskms: %v: generating a data key: %w", k, err)
 		}
@@ -328,7 +328,7 @@ func (k *ECDHKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMater
 	if m.PlaintextDataKey != nil {
 		return m, materials.ErrPlaintextDataKeyPresent
 	}
-	if m.Suite == nil {
+	if m.Suite.ID() == 0 {
 		return m, errNoSuite
 	}
 	ec, err := m.EncryptionContext.MarshalBinary()
@@ -346,7 +346,7 @@ func (k *ECDHKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMater
 			errs = append(errs, fmt.Errorf("awskms: %v: encrypted data key %d not attempted: %w", k, i, err))
 			break
 		}
-		pdk, err := k.decryptOne(ctx, edk, ec, m.Suite.KeyLen)
+		pdk, err := k.decryptOne(ctx, edk, ec, m.Suite.KeyLen())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("awskms: %v: encrypted data key %d (%s): %w", k, i, edk.ProviderID, err))
 			continue
