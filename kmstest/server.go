@@ -12,6 +12,12 @@
 // "mrk-…" key ID with the same key material added to the server of each
 // region.
 //
+// local-kms has no key-agreement keys: the server owns those itself
+// ([Server.AddECDHKey], or CreateKey with KeyUsage KEY_AGREEMENT) and
+// answers DeriveSharedSecret (ECDH), GetPublicKey and DescribeKey for them
+// in the JSON of AWS KMS, so that clients exercise the AWS SDK's real
+// request path.
+//
 // Known differences from AWS KMS: a Decrypt whose KeyId names another key
 // fails with InvalidCiphertextException rather than IncorrectKeyException
 // (and only when the two keys have different material), multi-Region
@@ -112,6 +118,7 @@ type Server struct {
 	calls       []Call
 	interceptor Interceptor
 	closed      bool
+	ecdhKeys    map[string]*ecdhKey // key ARN -> key-agreement key (ecdh.go)
 }
 
 // NewServer starts a server for region and accountID (empty means
@@ -438,6 +445,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.serveECDH(w, c.Op, body) {
+		return
+	}
 	global.Lock()
 	s.configure(s.AccountID)
 	resp, ok := dispatch(handler.NewRequestHandler(r, quiet, s.db), c.Op)

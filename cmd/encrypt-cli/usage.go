@@ -46,6 +46,23 @@ the data key):
                               an RSA key in PEM (or DER, or base64 of DER); a
                               public key only encrypts; P is pkcs1, oaep-sha1,
                               oaep-sha256, oaep-sha384 or oaep-sha512
+    -w provider=raw-ecdh [key-file=PRIVATE] [recipient-key-file=PUBLIC]
+                              elliptic-curve keys in PEM (P-256/384/521):
+                              encrypt with both files (static) or the
+                              recipient's public key alone (ephemeral);
+                              decrypt with the private key alone (discovery)
+                              or with the other party's public key (static)
+    -w provider=aws-kms-rsa key=ARN algorithm=RSAES_OAEP_SHA_256|RSAES_OAEP_SHA_1
+       [public-key-file=PUBLIC] [region=R] [profile=P] [grant_tokens=T...]
+                              an AWS KMS RSA key: encrypts locally with its
+                              public key (PEM or DER), decrypts with KMS
+                              Decrypt; suites without signatures only
+    -w provider=aws-kms-ecdh key=ARN recipient-key-file=PUBLIC | discovery=true
+       [region=R] [profile=P] [grant_tokens=T...]
+                              an AWS KMS key-agreement key (KMS
+                              DeriveSharedSecret) with the recipient's public
+                              key (static), or, to decrypt, any message
+                              addressed to the KMS key (discovery)
     -w [provider=aws-kms] key=ARN... [region=R] [profile=P] [grant_tokens=T...]
     -w [provider=aws-kms] discovery=true [discovery-account=ID...
                               discovery-partition=P] [region=R] [profile=P]

@@ -21,6 +21,7 @@ import (
 //	{"type":"aws-kms","key-id":ARN,"region":R,"endpoint":URL}
 //	{"type":"raw-ecdh","curve":"p256|p384|p521","schema":"static|ephemeral|discovery","private-key":PEM,"recipient-public-key":BASE64}
 //	{"type":"aws-kms-rsa",…} (see kmsRSASpec)
+//	{"type":"aws-kms-ecdh",…} (Go side only; see kmsecdh.go)
 //
 // A list of them is a multi-keyring: the first is the generator.
 type KeySpec map[string]string
@@ -153,6 +154,8 @@ func goKeyring(specs []KeySpec, kms *kmstest.Server) (materials.Keyring, error) 
 			kr, err = awskms.NewKeyring(kms.Client(), s["key-id"])
 		case "aws-kms-rsa":
 			kr, err = goKMSRSAKeyring(s, kms)
+		case "aws-kms-ecdh":
+			kr, err = goKMSECDHKeyring(s, kms)
 		default:
 			return nil, fmt.Errorf("unknown keyring type %q", s["type"])
 		}

@@ -177,6 +177,7 @@ func runPeer(e *env, p *Peer, seed int64) ([]check, []naResult, error) {
 	pr.kmsCases()
 	pr.ecdhCases()
 	pr.kmsRSACases()
+	pr.kmsECDHCases()
 	pr.probeNA(keys, &nas)
 	prep := time.Since(t0)
 

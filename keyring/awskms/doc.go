@@ -31,6 +31,12 @@
 //     the key's public key (RSA-OAEP with SHA-1 or SHA-256, no KMS call)
 //     and decrypts with KMS Decrypt; provider ID "aws-kms-rsa". Only
 //     algorithm suites without signatures ([ErrSignedSuite]).
+//   - [ECDHKeyring]: an ECC key-agreement KMS key (P-256, P-384, P-521).
+//     The shared secret comes from KMS DeriveSharedSecret (through the
+//     separate [ECDHClient] interface); the encrypted data keys
+//     ("aws-kms-ecdh") have the raw ECDH keyring's wire format, so a raw
+//     ECDH keyring with the other party's private key reads them. Schemas
+//     KMSPrivateKeyToStaticPublicKey and KMSPublicKeyDiscovery.
 //
 // Decrypting needs key ARNs: a message records the ARN of each key, and a
 // keyring configured with an alias or key ID matches none of them (its

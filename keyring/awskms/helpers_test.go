@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -64,16 +65,17 @@ type call struct {
 // fakeKMS is one region of the fake KMS. It implements [awskms.Client].
 type fakeKMS struct {
 	region  string
-	keys    map[string][]byte          // key ARN -> 32 bytes of key material
-	rsaKeys map[string]*rsa.PrivateKey // key ARN -> RSA key (ENCRYPT_DECRYPT)
-	aliases map[string]string          // alias ARN -> key ARN
+	keys    map[string][]byte           // key ARN -> 32 bytes of key material
+	rsaKeys map[string]*rsa.PrivateKey  // key ARN -> RSA key (ENCRYPT_DECRYPT)
+	ecKeys  map[string]*ecdh.PrivateKey // key ARN -> ECC key (KEY_AGREEMENT)
+	aliases map[string]string           // alias ARN -> key ARN
 
 	mu    sync.Mutex
 	calls []call
 }
 
 func newFakeKMS(region string) *fakeKMS {
-	return &fakeKMS{region: region, keys: map[string][]byte{}, rsaKeys: map[string]*rsa.PrivateKey{}, aliases: map[string]string{}}
+	return &fakeKMS{region: region, keys: map[string][]byte{}, rsaKeys: map[string]*rsa.PrivateKey{}, ecKeys: map[string]*ecdh.PrivateKey{}, aliases: map[string]string{}}
 }
 
 // addKey adds the key of ARN arn (in this region). Keys with the same key
@@ -142,7 +144,8 @@ func (f *fakeKMS) resolve(id *string) (string, error) {
 	}
 	_, aes := f.keys[s]
 	_, rsa := f.rsaKeys[s]
-	if !aes && !rsa {
+	_, ec := f.ecKeys[s]
+	if !aes && !rsa && !ec {
 		return "", &types.NotFoundException{Message: aws.String("key " + *id + " not found")}
 	}
 	return s, nil

@@ -54,6 +54,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("PATH", binDir+string(os.PathListSeparator)+e.Getenv("PATH"))
 			e.Setenv("HOME", e.WorkDir)
+			e.Values[kmsServerKey] = &kmsHolder{}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -62,6 +63,8 @@ func TestScripts(t *testing.T) {
 			"genfile":  cmdGenFile,
 			"flipbyte": cmdFlipByte,
 			"truncate": cmdTruncate,
+			"eckey":    cmdECKey,
+			"kms":      cmdKMS,
 		},
 	})
 }

@@ -10,6 +10,7 @@ package keyconf
 //	-w [provider=aws-kms] discovery=true [discovery-account=ID... discovery-partition=P] [region=R] [profile=P]
 //	-w provider=raw-aes key=NAME namespace=NS key-file=PATH
 //	-w provider=raw-rsa key=NAME namespace=NS key-file=PEM padding=pkcs1|oaep-sha1|oaep-sha256|oaep-sha384|oaep-sha512
+//	-w provider=raw-ecdh|aws-kms-rsa|aws-kms-ecdh ... (see asym.go)
 //
 // Several -w groups make a multi-keyring whose generator is the first
 // group's first key.
@@ -42,14 +43,15 @@ const (
 	providerKMSPython  = "aws-encryption-sdk-cli::aws-kms"
 	providerRawAES     = "raw-aes"
 	providerRawRSA     = "raw-rsa"
-	knownProvidersText = "aws-kms (the default), raw-aes, raw-rsa"
+	knownProvidersText = "aws-kms (the default), raw-aes, raw-rsa, " + asymProvidersTxt
 )
 
 // Spec is one -w group, checked.
 type Spec struct {
-	kms *kmsSpec
-	aes *rawKeySpec
-	rsa *rawKeySpec
+	kms  *kmsSpec
+	aes  *rawKeySpec
+	rsa  *rawKeySpec
+	asym *asymSpec
 	// extra is a group of a provider added with RegisterProvider.
 	extra Group
 }
@@ -65,6 +67,8 @@ func (s Spec) String() string {
 		return fmt.Sprintf("raw-aes %v from %s", s.aes, s.aes.keyFile)
 	case s.rsa != nil:
 		return fmt.Sprintf("raw-rsa %v (%v) from %s", s.rsa, s.rsa.padding, s.rsa.keyFile)
+	case s.asym != nil:
+		return s.asym.String()
 	case s.extra != nil:
 		return s.extra.String()
 	}
@@ -140,6 +144,12 @@ func ParseWrappingKeys(groups [][]string, decrypt bool) ([]Spec, []string, error
 			} else {
 				spec.rsa = r
 			}
+		case providerRawECDH, providerKMSRSA, providerKMSECDH:
+			a, err := parseAsymSpec(provider[0], kv, decrypt)
+			if err != nil {
+				return nil, nil, err
+			}
+			spec.asym = a
 		default:
 			parse, ok := extraProvider(provider[0])
 			if !ok {
@@ -343,6 +353,12 @@ func BuildKeyring(ctx context.Context, specs []Spec, decrypt bool, warn func(str
 			rings = append(rings, kr)
 		case s.rsa != nil:
 			kr, err := rawRSAKeyring(s.rsa, decrypt, warn)
+			if err != nil {
+				return nil, err
+			}
+			rings = append(rings, kr)
+		case s.asym != nil:
+			kr, err := s.asym.build(ctx, warn, kmsOpts)
 			if err != nil {
 				return nil, err
 			}

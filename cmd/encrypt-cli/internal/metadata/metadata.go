@@ -8,8 +8,12 @@ package metadata
 
 import (
 	"bytes"
+	"crypto/ecdh"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +26,7 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/pyjson"
 	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -169,6 +174,12 @@ func Inspect(h *format.Header) pyjson.Object {
 		}
 		if name, ok := rawAESKeyName(k); ok {
 			e["key_name"] = name
+		} else if k.ProviderID == "aws-kms-rsa" && printable(k.ProviderInfo) {
+			e["key_arn"] = string(k.ProviderInfo) // AWS KMS RSA: the key ARN
+		} else if k.ProviderID == "raw-ecdh" || k.ProviderID == "aws-kms-ecdh" {
+			if d, ok := ecdhInfo(k.ProviderInfo); ok {
+				e["ecdh"] = d
+			}
 		} else if k.ProviderID != "aws-kms" && printable(k.ProviderInfo) {
 			e["key_name"] = string(k.ProviderInfo) // raw RSA: the key name
 		}
@@ -232,4 +243,52 @@ func rawAESKeyName(k materials.EncryptedDataKey) (string, bool) {
 		return "", false
 	}
 	return string(name), true
+}
+
+// ecdhInfo describes the provider info of a raw ECDH or AWS KMS ECDH
+// encrypted data key: 0x01, then the recipient's and the sender's
+// compressed public keys, each after a 32-bit length. Each key is shown
+// by the SHA-256 of its SubjectPublicKeyInfo, the fingerprint of
+// "openssl pkey -pubin -in public.pem -outform DER | sha256sum".
+func ecdhInfo(info []byte) (pyjson.Object, bool) {
+	if len(info) < 1 || info[0] != 1 {
+		return nil, false
+	}
+	var keys [2][]byte
+	rest := info[1:]
+	for i := range keys {
+		if len(rest) < 4 {
+			return nil, false
+		}
+		n := binary.BigEndian.Uint32(rest)
+		if uint64(n) > uint64(len(rest)-4) {
+			return nil, false
+		}
+		keys[i], rest = rest[4:4+n], rest[4+n:]
+	}
+	if len(rest) != 0 || len(keys[0]) != len(keys[1]) {
+		return nil, false
+	}
+	curves := map[int]struct {
+		name string
+		c    ecdh.Curve
+	}{33: {"P-256", ecdh.P256()}, 49: {"P-384", ecdh.P384()}, 67: {"P-521", ecdh.P521()}}
+	c, ok := curves[len(keys[0])]
+	if !ok {
+		return nil, false
+	}
+	o := pyjson.Object{"curve": c.name}
+	for i, name := range []string{"recipient_key_sha256", "sender_key_sha256"} {
+		pub, err := keyring.ParseECDHPublicKey(c.c, keys[i])
+		if err != nil {
+			return nil, false
+		}
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			return nil, false
+		}
+		sum := sha256.Sum256(der)
+		o[name] = hex.EncodeToString(sum[:])
+	}
+	return o, true
 }

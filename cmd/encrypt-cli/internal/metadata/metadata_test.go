@@ -2,6 +2,11 @@ package metadata
 
 import (
 	"bytes"
+	"crypto/ecdh"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +141,44 @@ func TestInspect(t *testing.T) {
 	}
 	if strings.Count(got, `"key_name"`) != 2 {
 		t.Errorf("an aws-kms key got a key_name: %s", got)
+	}
+}
+
+// Inspect shows ECDH encrypted data keys by curve and key fingerprints
+// (SHA-256 of the SubjectPublicKeyInfo) and AWS KMS RSA ones by key ARN;
+// a malformed ECDH provider info gets no "ecdh" object.
+func TestInspectAsymmetric(t *testing.T) {
+	recipient, _ := ecdh.P384().GenerateKey(rand.Reader)
+	sender, _ := ecdh.P384().GenerateKey(rand.Reader)
+	compress := func(k *ecdh.PrivateKey) []byte {
+		b := k.PublicKey().Bytes()
+		return append([]byte{2 | b[len(b)-1]&1}, b[1:49]...)
+	}
+	fp := func(k *ecdh.PrivateKey) string {
+		der, _ := x509.MarshalPKIXPublicKey(k.PublicKey())
+		s := sha256.Sum256(der)
+		return hex.EncodeToString(s[:])
+	}
+	info := []byte{1, 0, 0, 0, 49}
+	info = append(append(info, compress(recipient)...), 0, 0, 0, 49)
+	info = append(info, compress(sender)...)
+	const arn = "arn:aws:kms:us-west-2:111122223333:key/r"
+	h := &format.Header{
+		Version: 2, Suite: suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), MessageID: make([]byte, 32),
+		EncryptedDataKeys: []materials.EncryptedDataKey{
+			{ProviderID: "aws-kms-ecdh", ProviderInfo: info, Ciphertext: make([]byte, 112)},
+			{ProviderID: "raw-ecdh", ProviderInfo: info[:len(info)-1], Ciphertext: make([]byte, 112)},
+			{ProviderID: "aws-kms-rsa", ProviderInfo: []byte(arn), Ciphertext: make([]byte, 256)},
+		},
+		ContentType: format.Framed, FrameLength: 4096,
+	}
+	got := string(pyjson.Marshal(Inspect(h)))
+	for _, part := range []string{`"curve": "P-384"`, `"recipient_key_sha256": "` + fp(recipient) + `"`, `"sender_key_sha256": "` + fp(sender) + `"`, `"key_arn": "` + arn + `"`} {
+		if !strings.Contains(got, part) {
+			t.Errorf("%s lacks %s", got, part)
+		}
+	}
+	if strings.Count(got, `"curve"`) != 1 {
+		t.Errorf("malformed ECDH provider info described: %s", got)
 	}
 }
