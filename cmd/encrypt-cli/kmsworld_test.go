@@ -395,4 +395,3 @@ func writeKMSError(w http.ResponseWriter, status int, errType, message string) {
 	w.WriteHeader(status)
 	w.Write(b)
 }
-

@@ -28,7 +28,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // pythonCLIPath returns the path of the Python aws-encryption-cli, or

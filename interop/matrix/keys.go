@@ -20,6 +20,7 @@ import (
 //	{"type":"raw-rsa","namespace":N,"name":K,"padding":"pkcs1|oaep-sha1|…","public-key":PEM,"private-key":PEM}
 //	{"type":"aws-kms","key-id":ARN,"region":R,"endpoint":URL}
 //	{"type":"raw-ecdh","curve":"p256|p384|p521","schema":"static|ephemeral|discovery","private-key":PEM,"recipient-public-key":BASE64}
+//	{"type":"aws-kms-rsa",…} (see kmsRSASpec)
 //
 // A list of them is a multi-keyring: the first is the generator.
 type KeySpec map[string]string
@@ -150,6 +151,8 @@ func goKeyring(specs []KeySpec, kms *kmstest.Server) (materials.Keyring, error) 
 				return nil, fmt.Errorf("aws-kms key without a KMS server")
 			}
 			kr, err = awskms.NewKeyring(kms.Client(), s["key-id"])
+		case "aws-kms-rsa":
+			kr, err = goKMSRSAKeyring(s, kms)
 		default:
 			return nil, fmt.Errorf("unknown keyring type %q", s["type"])
 		}

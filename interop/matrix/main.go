@@ -176,6 +176,7 @@ func runPeer(e *env, p *Peer, seed int64) ([]check, []naResult, error) {
 	pr.manifestDecrypts()
 	pr.kmsCases()
 	pr.ecdhCases()
+	pr.kmsRSACases()
 	pr.probeNA(keys, &nas)
 	prep := time.Since(t0)
 

@@ -97,7 +97,7 @@ type na struct {
 	reason     string
 	cannotOK   func(frame int64) bool // the frame lengths the peer cannot write
 	probeFrame int64
-	feature    string // "required-ec": no required encryption context
+	feature    string // "required-ec": no required encryption context; "kms-rsa": no KMS RSA keyring
 }
 
 // notApplicable lists, per peer, what it cannot do, found by trying (each
@@ -121,6 +121,11 @@ var notApplicable = map[string][]na{
 		reason:   "@aws-crypto/client-node 5.0.2 has no required-encryption-context CMM and takes no reproduced encryption context on decrypt",
 		cannotOK: func(int64) bool { return false },
 		feature:  "required-ec",
+	}, {
+		what:     "AWS KMS RSA keyring (both ways)",
+		reason:   "@aws-crypto/client-node 5.0.2 has no KMS RSA keyring (provider ID aws-kms-rsa)",
+		cannotOK: func(int64) bool { return false },
+		feature:  "kms-rsa",
 	}},
 }
 

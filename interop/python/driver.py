@@ -107,6 +107,20 @@ def keyring_of(spec):
         )
     if t == "raw-ecdh":
         return ecdh_keyring(spec)
+    if t == "aws-kms-rsa":
+        from aws_cryptographic_material_providers.mpl.models import CreateAwsKmsRsaKeyringInput
+
+        pub = spec.get("public-key")
+        grant = spec.get("grant-token")
+        return MPL.create_aws_kms_rsa_keyring(
+            input=CreateAwsKmsRsaKeyringInput(
+                kms_key_id=spec["key-id"],
+                encryption_algorithm=spec["algorithm"],
+                public_key=pub.encode() if pub else None,
+                kms_client=kms_client(spec),
+                grant_tokens=[grant] if grant else None,
+            )
+        )
     raise ValueError("unknown keyring type %r" % t)
 
 

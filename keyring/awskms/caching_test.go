@@ -28,7 +28,7 @@ func cachingClient(t testing.TB, w *world, maxMessages uint64) *encryptsdk.Clien
 	return &encryptsdk.Client{Manager: cm}
 }
 
-// TestCachingCountsKMSRequests counts the requests the local KMS receives:
+// TestCachingCountsKMSRequests counts the requests the fake KMS receives:
 // 10,000 encryptions at 1,000 messages per data key make 10
 // GenerateDataKey calls, and decrypting all of them (10 data keys) makes 10
 // Decrypt calls.
@@ -115,44 +115,5 @@ func TestCachingConcurrentKMS(t *testing.T) {
 		if n > 50 {
 			t.Errorf("a data key encrypted %d messages, limit 50", n)
 		}
-	}
-}
-
-// BenchmarkKMSCaching measures 1 KiB messages per second through a KMS
-// keyring on the local KMS, with and without a caching manager.
-func BenchmarkKMSCaching(b *testing.B) {
-	w := newWorld(b)
-	ctx := context.Background()
-	pt := make([]byte, 1024)
-	opts := &encryptsdk.EncryptOptions{Suite: algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY}
-	for _, c := range []struct {
-		name   string
-		client *encryptsdk.Client
-	}{
-		{"uncached", encryptsdk.New(must(awskms.NewKeyring(w.client(b, "us-west-2"), keyA)))},
-		{"cached", cachingClient(b, w, 1000)},
-	} {
-		b.Run(c.name+"/encrypt", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := c.client.EncryptBytes(ctx, pt, opts); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-		})
-		ct, err := c.client.EncryptBytes(ctx, pt, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(c.name+"/decrypt", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, _, err := c.client.DecryptBytes(ctx, ct, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-		})
 	}
 }

@@ -23,6 +23,10 @@
 //     one client per region from a [ClientSupplier] such as
 //     [NewClientSupplier]. They replace the KMS master key providers of
 //     the other SDKs.
+//   - [RSAKeyring]: an asymmetric RSA KMS key. It encrypts locally with
+//     the key's public key (RSA-OAEP with SHA-1 or SHA-256, no KMS call)
+//     and decrypts with KMS Decrypt; provider ID "aws-kms-rsa". Only
+//     algorithm suites without signatures ([ErrSignedSuite]).
 //
 // Decrypting needs key ARNs: a message records the ARN of each key, and a
 // keyring configured with an alias or key ID matches none of them (its

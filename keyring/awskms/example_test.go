@@ -2,11 +2,15 @@ package awskms_test
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 	"log"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
 	"github.com/go-esdk/esdk/keyring/awskms"
 )
@@ -78,6 +82,46 @@ func ExampleNewDiscoveryKeyring() {
 	}
 	var msg []byte // a message encrypted under a KMS key of account 111122223333
 	pt, _, err := encryptsdk.New(kr).DecryptBytes(ctx, msg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", pt)
+}
+
+func ExampleNewRSAKeyring() {
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-west-2"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := kms.NewFromConfig(cfg)
+	// An asymmetric KMS key: key spec RSA_2048 (or larger), key usage
+	// ENCRYPT_DECRYPT.
+	arn := "arn:aws:kms:us-west-2:111122223333:key/2f1e0d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+	out, err := client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: &arn})
+	if err != nil {
+		log.Fatal(err)
+	}
+	pub, err := x509.ParsePKIXPublicKey(out.PublicKey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rsaPub, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		log.Fatalf("%s is not an RSA key", arn)
+	}
+	// Encryption uses the public key locally; decryption calls KMS Decrypt.
+	kr, err := awskms.NewRSAKeyring(client, arn, types.EncryptionAlgorithmSpecRsaesOaepSha256, rsaPub)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The keyring refuses suites that sign messages.
+	c := encryptsdk.New(kr)
+	msg, err := c.EncryptBytes(ctx, []byte("hello, KMS RSA"), &encryptsdk.EncryptOptions{Suite: algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY})
+	if err != nil {
+		log.Fatal(err)
+	}
+	pt, _, err := c.DecryptBytes(ctx, msg, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

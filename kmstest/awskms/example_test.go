@@ -3,10 +3,14 @@ package awskms_test
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 	"log"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
 	"github.com/go-esdk/esdk/keyring/awskms"
 	"github.com/go-esdk/esdk/kmstest"
@@ -169,4 +173,52 @@ func ExampleNewDiscoveryKeyring() {
 	// Output:
 	// found by discovery
 	// true 0
+}
+
+func ExampleNewRSAKeyring() {
+	ctx := context.Background()
+	srv, err := kmstest.NewServer("us-west-2", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	client := srv.Client()
+	key, err := client.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeEncryptDecrypt})
+	if err != nil {
+		log.Fatal(err)
+	}
+	arn := *key.KeyMetadata.Arn
+	// The public key encrypts locally; only decrypting calls AWS KMS.
+	out, err := client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: &arn})
+	if err != nil {
+		log.Fatal(err)
+	}
+	pub, err := x509.ParsePKIXPublicKey(out.PublicKey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	kr, err := awskms.NewRSAKeyring(client, arn, types.EncryptionAlgorithmSpecRsaesOaepSha256, pub.(*rsa.PublicKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The keyring needs a suite without signatures.
+	c := encryptsdk.New(kr)
+	opts := &encryptsdk.EncryptOptions{
+		Suite:             algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+		EncryptionContext: map[string]string{"purpose": "example"},
+	}
+	msg, err := c.EncryptBytes(ctx, []byte("hello, KMS RSA"), opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("requests to encrypt:", srv.Count("Decrypt", "")+srv.Count("Encrypt", "")+srv.Count("GenerateDataKey", ""))
+	pt, _, err := c.DecryptBytes(ctx, msg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s; Decrypt requests: %d\n", pt, srv.Count("Decrypt", arn))
+	// Output:
+	// requests to encrypt: 0
+	// hello, KMS RSA; Decrypt requests: 1
 }

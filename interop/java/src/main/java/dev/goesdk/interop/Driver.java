@@ -35,11 +35,13 @@ import software.amazon.awssdk.core.retry.RetryPolicy;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.KmsClientBuilder;
+import software.amazon.awssdk.services.kms.model.EncryptionAlgorithmSpec;
 import software.amazon.cryptography.materialproviders.ICryptographicMaterialsManager;
 import software.amazon.cryptography.materialproviders.IKeyring;
 import software.amazon.cryptography.materialproviders.MaterialProviders;
 import software.amazon.cryptography.materialproviders.model.AesWrappingAlg;
 import software.amazon.cryptography.materialproviders.model.CreateAwsKmsKeyringInput;
+import software.amazon.cryptography.materialproviders.model.CreateAwsKmsRsaKeyringInput;
 import software.amazon.cryptography.materialproviders.model.CreateDefaultCryptographicMaterialsManagerInput;
 import software.amazon.cryptography.materialproviders.model.CreateMultiKeyringInput;
 import software.amazon.cryptography.materialproviders.model.CreateRawAesKeyringInput;
@@ -155,6 +157,21 @@ public final class Driver {
                 .build());
       case "raw-ecdh":
         return ecdhKeyring(spec);
+      case "aws-kms-rsa":
+        {
+          CreateAwsKmsRsaKeyringInput.Builder b =
+              CreateAwsKmsRsaKeyringInput.builder()
+                  .kmsKeyId(str(spec, "key-id"))
+                  .encryptionAlgorithm(EncryptionAlgorithmSpec.fromValue(str(spec, "algorithm")))
+                  .kmsClient(kmsClient(spec));
+          if (str(spec, "public-key") != null) {
+            b = b.publicKey(ByteBuffer.wrap(str(spec, "public-key").getBytes(StandardCharsets.UTF_8)));
+          }
+          if (str(spec, "grant-token") != null) {
+            b = b.grantTokens(List.of(str(spec, "grant-token")));
+          }
+          return MPL.CreateAwsKmsRsaKeyring(b.build());
+        }
       default:
         throw new IllegalArgumentException("unknown keyring type " + type);
     }
