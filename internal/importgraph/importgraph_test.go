@@ -87,6 +87,7 @@ func isStd(p string) bool {
 //	internal/ecdhedk → internal/kdf
 //	internal/frame  → algorithms, format
 //	encryptsdk      ↛ keyring/...
+//	keystore        → keyring/hierarchy, keyring/awskms (its ARN parser)
 var rules = []struct {
 	pkg     string // a package and everything below it
 	allowed func(dep string) bool
@@ -102,11 +103,13 @@ var rules = []struct {
 	{"internal/ecdhedk", func(d string) bool { return d == "internal/kdf" }, "only internal/kdf"},
 	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" }, "only algorithms and format"},
 	{"encryptsdk", func(d string) bool { return !under(d, "keyring") }, "no keyring package"},
+	{"keystore", func(d string) bool { return d == "keyring/hierarchy" || d == "keyring/awskms" }, "only keyring/hierarchy and keyring/awskms"},
 }
 
 // stdlibOnly are the core packages that import nothing outside the
 // standard library and the module (DESIGN.md: keyring/awskms is the only
-// package that imports the AWS SDK).
+// keyring package that imports the AWS SDK; keystore, the branch key
+// store, imports its DynamoDB and AWS KMS clients).
 var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame", "internal/kdf", "internal/ecdhedk"}
 
 // violations checks an import graph against the rules.
@@ -169,6 +172,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		m + "/internal/ecdhedk": {m + "/internal/kdf", m + "/materials"},
 		m + "/encryptsdk":       {m + "/format", m + "/keyring/awskms"},
 		m + "/cmd/tool":         {m + "/keyring", m + "/encryptsdk"},
+		m + "/keystore":         {m + "/keyring/hierarchy", m + "/encryptsdk"},
 	}
 	want := []string{
 		"algorithms imports materials; algorithms may import nothing from the module",
@@ -179,6 +183,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		"internal/kdf imports algorithms; internal/kdf may import nothing from the module",
 		"keyring imports third-party package github.com/aws/aws-sdk-go-v2/aws",
 		"keyring/awskms imports format; keyring may import only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages",
+		"keystore imports encryptsdk; keystore may import only keyring/hierarchy and keyring/awskms",
 		"materials imports format; materials may import only algorithms",
 	}
 	if got := violations(m, graph); !slices.Equal(got, want) {
