@@ -153,6 +153,8 @@ func goKeyring(specs []KeySpec, kms *kmstest.Server) (materials.Keyring, error) 
 			kr, err = awskms.NewKeyring(kms.Client(), s["key-id"])
 		case "aws-kms-rsa":
 			kr, err = goKMSRSAKeyring(s, kms)
+		case "aws-kms-hierarchy":
+			kr, err = goHierarchyKeyring(s)
 		default:
 			return nil, fmt.Errorf("unknown keyring type %q", s["type"])
 		}

@@ -76,6 +76,9 @@ type Server struct {
 	mu       sync.Mutex
 	counts   map[string]int
 	failures map[string]failure
+
+	close     func()
+	closeOnce sync.Once
 }
 
 // failure is an error the proxy answers instead of moto.
@@ -84,34 +87,51 @@ type failure struct {
 	errType string
 }
 
+// ErrNotInstalled is returned by [Run] when moto_server is not installed.
+var ErrNotInstalled = errors.New("moto is not installed; kmstest/moto/install.sh installs it (scripts/test and interop/run run it)")
+
 // Start starts moto and its proxy for one test and stops them when the
 // test ends. It skips the test if moto is not installed.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s, err := Run()
+	if errors.Is(err, ErrNotInstalled) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Run starts moto and its proxy; [Server.Close] stops them.
+func Run() (*Server, error) {
 	bin := Binary()
 	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("moto is not installed (%s not found); kmstest/moto/install.sh installs it (scripts/test runs it)", bin)
+		return nil, fmt.Errorf("%w (%s not found)", ErrNotInstalled, bin)
 	}
 	port, err := freePort()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &syncWriter{w: &logs}, &syncWriter{w: &logs}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto: %v", err)
+		return nil, fmt.Errorf("start moto: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
+	stopMoto := func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
-	})
+	}
 	motoURL := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if err := waitReady(motoURL, exited, 60*time.Second); err != nil {
-		t.Fatalf("moto did not start: %v\n%s", err, logs.String())
+		stopMoto()
+		return nil, fmt.Errorf("moto did not start: %w\n%s", err, logs.String())
 	}
 	s := &Server{MotoURL: motoURL, counts: map[string]int{}, failures: map[string]failure{}}
 	target, _ := url.Parse(motoURL)
@@ -134,10 +154,16 @@ func Start(t testing.TB) *Server {
 		}
 		proxy.ServeHTTP(w, r)
 	}))
-	t.Cleanup(ps.Close)
 	s.URL = ps.URL
-	return s
+	s.close = func() {
+		ps.Close()
+		stopMoto()
+	}
+	return s, nil
 }
+
+// Close stops the proxy and moto.
+func (s *Server) Close() { s.closeOnce.Do(s.close) }
 
 // writeError answers a request of operation op with an error of type
 // errType ("" for the service's throttling error), in the JSON protocol
