@@ -7,6 +7,10 @@ import (
 	"strings"
 
 	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/argparse"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/keyconf"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/metadata"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -14,7 +18,7 @@ import (
 type config struct {
 	mode           string // "encrypt", "decrypt" or "decrypt-unsigned"
 	input, output  string
-	keys           []keySpec
+	keys           []keyconf.Spec
 	encCtx         map[string]string // encrypt: the encryption context
 	reqPairs       map[string]string // decrypt: pairs the message must have
 	reqKeys        []string          // decrypt: keys the message must have
@@ -22,9 +26,9 @@ type config struct {
 	frameLength    int64             // 0: the default
 	nonFramed      bool
 	maxLength      int64 // 0: no limit
-	maxEDKs        int   // 0: no limit
+	maxEDKs        int   // 0: no limit (encrypt without the flag); defaultMaxEDKs on decrypt without it
 	policy         algorithms.CommitmentPolicy
-	caching        *cachingConfig
+	caching        *keyconf.Caching
 	buffer         bool
 	encode, decode bool
 	suppress       bool
@@ -41,6 +45,15 @@ type config struct {
 }
 
 func (c *config) decrypting() bool { return c.mode != "encrypt" }
+
+// defaultMaxEDKs is the number of encrypted data keys a message may have
+// when decrypting without --max-encrypted-data-keys. The Python CLI (like
+// the SDKs) has no default limit, so a hostile message could make it try up
+// to 65,535 keys, each an AWS KMS call for a discovery keyring. Real
+// messages carry a handful; scripts that encrypt for more keys run
+// unchanged (encryption has no default limit: the user names the keys),
+// and reading such a message needs the flag.
+const defaultMaxEDKs = 10
 
 // maxFrameLength is the largest frame the other SDKs read (Python's
 // MAX_FRAME_SIZE).
@@ -70,7 +83,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 	if o.metadata != nil {
 		c.metadata = *o.metadata
 	}
-	keys, warnings, err := parseWrappingKeys(o.wrapping, c.decrypting())
+	keys, warnings, err := keyconf.ParseWrappingKeys(o.wrapping, c.decrypting())
 	if err != nil {
 		return nil, err
 	}
@@ -83,14 +96,14 @@ func buildConfig(o *rawOptions) (*config, error) {
 			for _, t := range o.encCtx {
 				if !strings.Contains(t, "=") {
 					if t == "" {
-						return nil, usagef("-c: an encryption context key may not be empty")
+						return nil, clierr.Usagef("-c: an encryption context key may not be empty")
 					}
 					if !slices.Contains(c.reqKeys, t) {
 						c.reqKeys = append(c.reqKeys, t)
 					}
 					continue
 				}
-				kv, err := parseKV([]string{t})
+				kv, err := keyconf.ParseKV([]string{t})
 				if err != nil {
 					return nil, err
 				}
@@ -101,17 +114,14 @@ func buildConfig(o *rawOptions) (*config, error) {
 				}
 			}
 		} else {
-			kv, err := parseKV(o.encCtx)
+			kv, err := keyconf.ParseKV(o.encCtx)
 			if err != nil {
 				return nil, err
 			}
 			c.encCtx = map[string]string{}
 			for k, v := range kv {
 				if strings.HasPrefix(k, materials.ReservedPrefix) {
-					return nil, &usageError{
-						msg:  fmt.Sprintf("-c: encryption context key %q uses the reserved prefix %q", k, materials.ReservedPrefix),
-						hint: "the SDK writes aws-crypto- keys itself; choose another name",
-					}
+					return nil, clierr.Usage(fmt.Sprintf("-c: encryption context key %q uses the reserved prefix %q", k, materials.ReservedPrefix), "the SDK writes aws-crypto- keys itself; choose another name")
 				}
 				c.encCtx[k] = v[0] // the Python CLI keeps the first value of a repeated key
 			}
@@ -129,17 +139,14 @@ func buildConfig(o *rawOptions) (*config, error) {
 	}
 
 	if o.algorithm != nil {
-		id, ok := parseSuite(*o.algorithm)
+		id, ok := metadata.ParseSuite(*o.algorithm)
 		if !ok {
 			var names []string
 			for _, suite := range algorithms.All() {
-				names = append(names, pythonSuiteName(suite.ID))
+				names = append(names, metadata.SuiteName(suite.ID))
 			}
 			slices.Sort(names)
-			return nil, &usageError{
-				msg:  fmt.Sprintf("argument --algorithm: invalid choice: %s", pyRepr(*o.algorithm)),
-				hint: "choose from " + strings.Join(names, ", "),
-			}
+			return nil, clierr.Usage(fmt.Sprintf("argument --algorithm: invalid choice: %s", argparse.Repr(*o.algorithm)), "choose from "+strings.Join(names, ", "))
 		}
 		c.suite = id
 		if !c.decrypting() {
@@ -149,10 +156,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 				if c.policy == algorithms.ForbidEncryptAllowDecrypt {
 					hint = "use --commitment-policy require-encrypt-require-decrypt to encrypt with a committing suite"
 				}
-				return nil, &usageError{
-					msg:  fmt.Sprintf("--algorithm %s is not allowed by --commitment-policy %s", *o.algorithm, o.commitment),
-					hint: hint,
-				}
+				return nil, clierr.Usage(fmt.Sprintf("--algorithm %s is not allowed by --commitment-policy %s", *o.algorithm, o.commitment), hint)
 			}
 		}
 	}
@@ -162,30 +166,29 @@ func buildConfig(o *rawOptions) (*config, error) {
 		case n == 0:
 			c.nonFramed = true
 		case n < 0 || n > maxFrameLength:
-			return nil, &usageError{
-				msg:  fmt.Sprintf("--frame-length %d is outside 0 to %d", n, maxFrameLength),
-				hint: "0 writes a non-framed message; the default is 4096",
-			}
+			return nil, clierr.Usage(fmt.Sprintf("--frame-length %d is outside 0 to %d", n, maxFrameLength), "0 writes a non-framed message; the default is 4096")
 		default:
 			c.frameLength = n
 		}
 	}
 	if o.maxLength != nil {
 		if *o.maxLength < 1 {
-			return nil, usagef("--max-length must be at least 1, not %d", *o.maxLength)
+			return nil, clierr.Usagef("--max-length must be at least 1, not %d", *o.maxLength)
 		}
 		c.maxLength = *o.maxLength
 	}
 	if o.maxEDKs != nil {
 		if *o.maxEDKs < 1 || *o.maxEDKs > 0xffff {
-			return nil, usagef("--max-encrypted-data-keys must be between 1 and 65535, not %d", *o.maxEDKs)
+			return nil, clierr.Usagef("--max-encrypted-data-keys must be between 1 and 65535, not %d", *o.maxEDKs)
 		}
 		c.maxEDKs = int(*o.maxEDKs)
+	} else if c.decrypting() {
+		c.maxEDKs = defaultMaxEDKs
 	}
 	if o.jobs != nil {
 		switch n := *o.jobs; {
 		case n < 0 || n > 1024:
-			return nil, usagef("--jobs must be between 0 and 1024, not %d", n)
+			return nil, clierr.Usagef("--jobs must be between 0 and 1024, not %d", n)
 		case n == 0:
 			c.jobs = runtime.NumCPU()
 		default:
@@ -193,7 +196,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 		}
 	}
 	if o.cachingSet {
-		if c.caching, err = parseCaching(o.caching); err != nil {
+		if c.caching, err = keyconf.ParseCaching(o.caching); err != nil {
 			return nil, err
 		}
 	}

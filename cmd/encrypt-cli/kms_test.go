@@ -405,13 +405,15 @@ func TestCachingLocalKeys(t *testing.T) {
 	e.fails(2, "max_messages_encrypted must be at most 2^32", "", "-e", "-i", e.path("in/a"), "-o", e.path("x"), "-S", "--caching", "capacity=1", "max_age=1", "max_messages_encrypted=4294967297", e.aesKey())
 }
 
-// TestKMSDiscoveryKeyringUnit covers what the CLI cannot easily produce:
-// a message whose aws-kms key does not name a key ARN, and encryption.
+// TestKMSDiscoveryKeyringUnit covers what the CLI cannot easily produce
+// with the keyring of a discovery=true group (awskms.AnyRegionDiscoveryKeyring,
+// tested in full in its package): a message whose aws-kms key does not name
+// a key ARN, and encryption.
 func TestKMSDiscoveryKeyringUnit(t *testing.T) {
 	t.Parallel()
-	kr := newMRKDiscoveryKeyring(awskms.ClientSupplierFunc(func(context.Context, string) (awskms.Client, error) {
+	kr, _ := awskms.NewAnyRegionDiscoveryKeyring(awskms.ClientSupplierFunc(func(context.Context, string) (awskms.Client, error) {
 		return nil, errors.New("no client in this test")
-	}), "us-west-2", nil, nil)
+	}), "us-west-2", nil)
 	_, err := kr.OnDecrypt(context.Background(), materials.DecryptionMaterials{}, []materials.EncryptedDataKey{
 		{ProviderID: "aws-kms", ProviderInfo: []byte("alias/not-a-key-arn"), Ciphertext: []byte{1}},
 	})
@@ -427,14 +429,14 @@ func TestKMSDiscoveryKeyringUnit(t *testing.T) {
 	}
 	// With no region for multi-Region keys (kmsKeyring refuses that
 	// configuration), such a key is reported, not sent anywhere.
-	kr2 := newMRKDiscoveryKeyring(awskms.ClientSupplierFunc(func(context.Context, string) (awskms.Client, error) {
+	kr2, _ := awskms.NewAnyRegionDiscoveryKeyring(awskms.ClientSupplierFunc(func(context.Context, string) (awskms.Client, error) {
 		t.Fatal("client asked for")
 		return nil, nil
-	}), "", nil, nil)
+	}), "", nil)
 	_, err = kr2.OnDecrypt(context.Background(), materials.DecryptionMaterials{}, []materials.EncryptedDataKey{
 		{ProviderID: "aws-kms", ProviderInfo: []byte(kmsMRKEast), Ciphertext: []byte{1}},
 	})
-	if !errors.As(err, &nd) || !strings.Contains(err.Error(), "no region was given") {
+	if !errors.As(err, &nd) || !strings.Contains(fmt.Sprint(nd.Errs), "has no region to decrypt it in") {
 		t.Fatalf("MRK without region: %v", err)
 	}
 	if _, err := kr.OnEncrypt(context.Background(), materials.EncryptionMaterials{}); !errors.Is(err, materials.ErrEncryptNotSupported) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -15,6 +16,17 @@ import (
 	"strings"
 	"sync"
 
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/argfile"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/keyconf"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/metadata"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/outfile"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/plan"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/progress"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/pyjson"
 	"github.com/go-esdk/esdk/encryptsdk"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/materials"
@@ -62,7 +74,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if len(args) > 0 && args[0] == "inspect" {
 		return runInspect(ctx, args[1:], stdin, stdout, u)
 	}
-	raw, err := parseArgs(args, osArgEnv())
+	raw, err := parseArgs(args, argfile.OSEnv())
 	if err != nil {
 		return u.fail(err)
 	}
@@ -90,28 +102,30 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	for _, k := range cfg.keys {
 		u.debug("wrapping key: " + k.String())
 	}
-	kr, err := buildKeyring(ctx, cfg.keys, cfg.decrypting(), u.warn)
+	kr, err := keyconf.BuildKeyring(ctx, cfg.keys, cfg.decrypting(), u.warn, kmsUserAgent())
 	if err != nil {
 		return u.fail(err)
 	}
 	var mgr materials.Manager = materials.NewDefaultManager(kr)
 	if cfg.caching != nil {
-		if mgr, err = cachingManager(cfg.caching, mgr); err != nil {
+		if mgr, err = keyconf.CachingManager(cfg.caching, mgr); err != nil {
 			return u.fail(err)
 		}
 	}
 	client := &encryptsdk.Client{Manager: mgr, CommitmentPolicy: cfg.policy, MaxEncryptedDataKeys: cfg.maxEDKs}
 
-	p := &planner{cfg: cfg, warn: u.warn}
-	ops, err := p.plan()
+	ops, err := plan.Plan(plan.Request{
+		Input: cfg.input, Output: cfg.output, Mode: cfg.mode, Suffix: cfg.suffix, Recursive: cfg.recursive,
+		Metadata: cfg.metadata, Suppress: cfg.suppress, Warn: u.warn,
+	})
 	if err != nil {
 		return u.fail(err)
 	}
-	meta := &metadataSink{stdout: stdout, overwrite: cfg.overwriteMeta}
+	meta := &metadata.Sink{Stdout: stdout, Overwrite: cfg.overwriteMeta}
 	if !cfg.suppress {
-		meta.path = cfg.metadata
-		if meta.path != "-" {
-			meta.path, _ = filepath.Abs(meta.path)
+		meta.Path = cfg.metadata
+		if meta.Path != "-" {
+			meta.Path, _ = filepath.Abs(meta.Path)
 		}
 	}
 	r := &runner{cfg: cfg, client: client, stdin: stdin, stdout: stdout, ui: u, meta: meta}
@@ -120,7 +134,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		u.errorf("interrupted")
 		status = exitFail
 	}
-	if err := meta.close(); err != nil {
+	if err := meta.Close(); err != nil {
 		u.errorf("%v", err)
 		status = exitFail
 	}
@@ -129,10 +143,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 // fail prints err and returns its exit status.
 func (u *ui) fail(err error) int {
-	var ue *usageError
-	if errors.As(err, &ue) {
-		u.errorf("%s", ue.msg)
-		hint := ue.hint
+	if clierr.IsUsage(err) {
+		u.errorf("%s", err)
+		hint := clierr.Hint(err)
 		if hint == "" {
 			hint = "run '" + progName + " --help' for usage"
 		}
@@ -145,14 +158,17 @@ func (u *ui) fail(err error) int {
 	return exitFail
 }
 
-// explain turns an error into a message and a hint.
+// explain turns an error into a message and a hint: the hint of a
+// clierr.Error, else one chosen by the library's sentinel errors.
 func explain(err error) (msg, hint string) {
 	msg = err.Error()
-	var he *hintError
+	if errors.Is(err, context.Canceled) {
+		msg = "interrupted"
+	}
 	var nd *encryptsdk.NoDecryptableKeyError
 	switch {
-	case errors.As(err, &he):
-		hint = he.hint
+	case clierr.Hint(err) != "":
+		hint = clierr.Hint(err)
 	case errors.Is(err, format.ErrBase64):
 		hint = "the input looks base64-encoded; did you mean --decode?"
 	case errors.As(err, &nd):
@@ -162,7 +178,7 @@ func explain(err error) (msg, hint string) {
 	case errors.Is(err, encryptsdk.ErrSignedMessage):
 		hint = "the message is signed; decrypt it with -d/--decrypt (add --buffer to release nothing before the signature verifies)"
 	case errors.Is(err, encryptsdk.ErrTooManyEncryptedDataKeys):
-		hint = "raise --max-encrypted-data-keys if the message comes from a trusted source"
+		hint = fmt.Sprintf("raise --max-encrypted-data-keys if the message comes from a trusted source (without it, decryption accepts --max-encrypted-data-keys %d)", defaultMaxEDKs)
 	case errors.Is(err, encryptsdk.ErrBodyTooLarge):
 		hint = "raise --max-length if the message comes from a trusted source"
 	case errors.Is(err, encryptsdk.ErrHeaderAuthentication), errors.Is(err, encryptsdk.ErrFrameAuthentication),
@@ -170,8 +186,6 @@ func explain(err error) (msg, hint string) {
 		hint = "the message was modified or damaged; no output was written"
 	case errors.Is(err, encryptsdk.ErrTruncated):
 		hint = "the message is incomplete; no output was written"
-	case errors.Is(err, context.Canceled):
-		msg = "interrupted"
 	}
 	return msg, hint
 }
@@ -218,8 +232,8 @@ type runner struct {
 	stdin  io.Reader
 	stdout io.Writer
 	ui     *ui
-	meta   *metadataSink
-	prog   *progress
+	meta   *metadata.Sink
+	prog   *progress.Bar
 	status int
 }
 
@@ -237,7 +251,7 @@ func (r *runner) emit(res *result) {
 		}
 	}
 	if res.meta != nil {
-		if err := r.meta.write(res.meta); err != nil && res.status != opFailed {
+		if err := r.meta.Write(res.meta); err != nil && res.status != opFailed {
 			r.ui.errorf("%v", err)
 			res.status = opFailed
 		}
@@ -250,10 +264,10 @@ func (r *runner) emit(res *result) {
 // runAll runs the operations, --jobs at a time. Operations that write the
 // same destination run one after the other, in order. Messages and
 // metadata lines come out in operation order.
-func (r *runner) runAll(ctx context.Context, ops []op) int {
+func (r *runner) runAll(ctx context.Context, ops []plan.Op) int {
 	if total := r.totalInput(ops); total >= progressThreshold && !r.cfg.quiet && isTerminal(r.ui.stderr) {
 		r.prog = startProgress(r.ui, total)
-		defer r.prog.finish()
+		defer r.prog.Finish()
 	}
 	jobs := min(r.cfg.jobs, len(ops))
 	if jobs <= 1 {
@@ -268,9 +282,9 @@ func (r *runner) runAll(ctx context.Context, ops []op) int {
 	var chains [][]int
 	byDst := map[string]int{}
 	for i, o := range ops {
-		key := o.dst
+		key := o.Dst
 		if key != "-" {
-			key = realpath(key)
+			key = plan.Realpath(key)
 		}
 		if c, ok := byDst[key]; ok {
 			chains[c] = append(chains[c], i)
@@ -295,15 +309,13 @@ func (r *runner) runAll(ctx context.Context, ops []op) int {
 	work := make(chan []int)
 	var wg sync.WaitGroup
 	for range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for chain := range work {
 				for _, i := range chain {
 					finished(i, r.do(ctx, ops[i]))
 				}
 			}
-		}()
+		})
 	}
 	for _, c := range chains {
 		work <- c
@@ -314,13 +326,13 @@ func (r *runner) runAll(ctx context.Context, ops []op) int {
 }
 
 // totalInput is the size of every regular input file, for the progress bar.
-func (r *runner) totalInput(ops []op) int64 {
+func (r *runner) totalInput(ops []plan.Op) int64 {
 	var total int64
 	for _, o := range ops {
-		if o.src == "-" {
+		if o.Src == "-" {
 			continue
 		}
-		if fi, err := os.Stat(o.src); err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Stat(o.Src); err == nil && fi.Mode().IsRegular() {
 			total += fi.Size()
 		}
 	}
@@ -328,43 +340,43 @@ func (r *runner) totalInput(ops []op) int64 {
 }
 
 // shouldWrite is the Python CLI's _should_write_file.
-func (r *runner) shouldWrite(o op, res *result) bool {
-	if !isRegular(o.dst) {
+func (r *runner) shouldWrite(o plan.Op, res *result) bool {
+	if !plan.IsRegular(o.Dst) {
 		return true
 	}
 	if r.cfg.noOverwrite {
-		res.warnf(`Skipping existing output file because of "no overwrite" option: %s`, o.dst)
+		res.warnf(`Skipping existing output file because of "no overwrite" option: %s`, o.Dst)
 		return false
 	}
 	if r.cfg.interactive {
-		if o.src == "-" {
-			res.warnf("Skipping existing output file %s: --interactive cannot ask while the input is stdin", o.dst)
+		if o.Src == "-" {
+			res.warnf("Skipping existing output file %s: --interactive cannot ask while the input is stdin", o.Dst)
 			return false
 		}
 		r.ui.mu.Lock()
-		fmt.Fprintf(r.ui.stderr, "Overwrite existing output file %q with new contents? [y/N]:", o.dst)
+		fmt.Fprintf(r.ui.stderr, "Overwrite existing output file %q with new contents? [y/N]:", o.Dst)
 		r.ui.mu.Unlock()
 		answer, _ := readLine(r.stdin)
 		if a := strings.TrimSpace(answer); a != "" && (a[0] == 'y' || a[0] == 'Y') {
-			res.warnf("Overwriting existing output file based on interactive user decision: %s", o.dst)
+			res.warnf("Overwriting existing output file based on interactive user decision: %s", o.Dst)
 			return true
 		}
-		res.warnf("Skipping existing output file based on interactive user decision: %s", o.dst)
+		res.warnf("Skipping existing output file based on interactive user decision: %s", o.Dst)
 		return false
 	}
-	res.warnf("Overwriting existing output file because no action was specified otherwise: %s", o.dst)
+	res.warnf("Overwriting existing output file because no action was specified otherwise: %s", o.Dst)
 	return true
 }
 
 // do runs one operation.
-func (r *runner) do(ctx context.Context, o op) (res result) {
+func (r *runner) do(ctx context.Context, o plan.Op) (res result) {
 	if ctx.Err() != nil {
 		res.status = opFailed // interrupted before it started; reported once at the end
 		return res
 	}
-	if o.dst != "-" {
-		if o.src != "-" && realpath(o.src) == realpath(o.dst) {
-			res.warnf("Skipping because the source (%s) and destination (%s) are the same", o.src, o.dst)
+	if o.Dst != "-" {
+		if o.Src != "-" && plan.Realpath(o.Src) == plan.Realpath(o.Dst) {
+			res.warnf("Skipping because the source (%s) and destination (%s) are the same", o.Src, o.Dst)
 			res.status = opSkipped
 			return res
 		}
@@ -377,19 +389,19 @@ func (r *runner) do(ctx context.Context, o op) (res result) {
 	if r.cfg.decrypting() {
 		verb = "decrypting"
 	}
-	res.infof("%s %s to %s", verb, displayPath(o.src, "<stdin>"), displayPath(o.dst, "<stdout>"))
+	res.infof("%s %s to %s", verb, displayPath(o.Src, "<stdin>"), displayPath(o.Dst, "<stdout>"))
 	if err := ctx.Err(); err != nil {
-		res.fail(o.src, err)
+		res.fail(o.Src, err)
 		return res
 	}
 	if err := r.process(ctx, o, &res); err != nil {
-		if errors.Is(err, errSkippedExisting) {
-			res.warnf("%s: %v", o.dst, err)
+		if errors.Is(err, outfile.ErrSkippedExisting) {
+			res.warnf("%s: %v", o.Dst, err)
 			res.status = opSkipped
 			res.meta = nil
 			return res
 		}
-		res.fail(o.src, err)
+		res.fail(o.Src, err)
 	}
 	return res
 }
@@ -415,13 +427,13 @@ func metaPath(p, std string) string {
 
 // process opens the input and output and runs the encryption or
 // decryption. The output is committed only when everything succeeded.
-func (r *runner) process(ctx context.Context, o op, res *result) (err error) {
+func (r *runner) process(ctx context.Context, o plan.Op, res *result) (err error) {
 	var src io.Reader
 	var size int64 = -1
-	if o.src == "-" {
+	if o.Src == "-" {
 		src = r.stdin
 	} else {
-		f, err := os.Open(o.src)
+		f, err := os.Open(o.Src)
 		if err != nil {
 			return unwrapPathError(err)
 		}
@@ -432,33 +444,52 @@ func (r *runner) process(ctx context.Context, o op, res *result) (err error) {
 		src = f
 	}
 	if r.prog != nil {
-		src = &countingReader{r: src, p: r.prog}
+		src = r.prog.Reader(src)
 	}
 	if r.cfg.decode {
 		src = base64.NewDecoder(base64.StdEncoding, &spaceFilter{r: src})
 		size = -1
 	}
 
-	// The destination chain: [base64 encoder] -> [memory buffer] -> stdout
-	// or the output file.
-	var out *outputFile
+	// The destination chain: [base64 encoder] -> [memory buffer] ->
+	// [bufio] -> stdout or the output file. held says whether the
+	// destination keeps what it is given until commit (a temporary file);
+	// if not, --buffer holds the output in memory until the operation has
+	// succeeded (for decryption: until the whole message verified).
+	var out *outfile.File
 	var sink io.Writer
 	var buffered *bytes.Buffer
 	var bw *bufio.Writer
-	if o.dst == "-" {
-		bw = bufio.NewWriterSize(r.stdout, 64<<10)
-		sink = bw
-		if r.cfg.buffer && !r.cfg.decrypting() {
-			buffered = &bytes.Buffer{}
-			sink = buffered
-		}
+	var stdout *countWriter
+	if o.Dst == "-" {
+		stdout = &countWriter{w: r.stdout}
+		bw = bufio.NewWriterSize(stdout, 64<<10)
 	} else {
-		if out, err = newOutputFile(o.dst, r.cfg.noOverwrite); err != nil {
+		if out, err = outfile.New(o.Dst, r.cfg.noOverwrite); err != nil {
 			return err
 		}
-		defer out.abort() // a no-op after commit
+		defer out.Abort() // a no-op after commit
 		bw = bufio.NewWriterSize(out, 64<<10)
-		sink = bw
+	}
+	held := out != nil && !out.Direct()
+	defer func() {
+		// Say what reached a destination that does not hold its output.
+		var n int64
+		switch {
+		case stdout != nil:
+			n = stdout.n
+		case out != nil && out.Direct():
+			n = out.Written()
+		}
+		if err != nil && n > 0 {
+			_, hint := explain(err)
+			err = clierr.WithHint(err, releasedHint(n, displayPath(o.Dst, "stdout"), r.cfg.decrypting(), hint))
+		}
+	}()
+	sink = bw
+	if r.cfg.buffer && !held && !r.cfg.decrypting() {
+		buffered = &bytes.Buffer{}
+		sink = buffered
 	}
 	w := sink
 	var enc io.WriteCloser
@@ -468,7 +499,7 @@ func (r *runner) process(ctx context.Context, o op, res *result) (err error) {
 	}
 
 	if r.cfg.decrypting() {
-		err = r.decrypt(ctx, o, src, w, res)
+		err = r.decrypt(ctx, o, src, w, r.cfg.buffer && !held, res)
 	} else {
 		err = r.encrypt(ctx, o, src, size, w, res)
 	}
@@ -491,12 +522,12 @@ func (r *runner) process(ctx context.Context, o op, res *result) (err error) {
 		}
 	}
 	if out != nil {
-		return out.commit()
+		return out.Commit()
 	}
 	return nil
 }
 
-func (r *runner) encrypt(ctx context.Context, o op, src io.Reader, size int64, w io.Writer, res *result) error {
+func (r *runner) encrypt(ctx context.Context, o plan.Op, src io.Reader, size int64, w io.Writer, res *result) error {
 	opts := &encryptsdk.EncryptOptions{
 		EncryptionContext: r.cfg.encCtx,
 		Suite:             r.cfg.suite,
@@ -516,12 +547,12 @@ func (r *runner) encrypt(ctx context.Context, o op, src io.Reader, size int64, w
 	if err := e.Close(); err != nil {
 		return err
 	}
-	if r.meta.enabled() {
-		res.meta = metadataLine(jsonObject{
+	if r.meta.Enabled() {
+		res.meta = metadata.Line(pyjson.Object{
 			"mode":   r.cfg.mode,
-			"input":  metaPath(o.src, "<stdin>"),
-			"output": metaPath(o.dst, "<stdout>"),
-			"header": headerJSON(e.Header()),
+			"input":  metaPath(o.Src, "<stdin>"),
+			"output": metaPath(o.Dst, "<stdout>"),
+			"header": metadata.Header(e.Header()),
 		})
 	}
 	return nil
@@ -530,28 +561,25 @@ func (r *runner) encrypt(ctx context.Context, o op, src io.Reader, size int64, w
 // errContextMismatch: the message lacks required encryption context.
 var errContextMismatch = errors.New("Skipping decrypt because discovered encryption context did not match required elements")
 
-func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, res *result) error {
-	rec := &headRecorder{r: src, on: true}
-	d, err := r.client.Decrypt(ctx, rec, &encryptsdk.DecryptOptions{
+// decrypt decrypts src to w. hold asks the Decryptor to release nothing
+// until the whole message has verified.
+func (r *runner) decrypt(ctx context.Context, o plan.Op, src io.Reader, w io.Writer, hold bool, res *result) error {
+	d, err := r.client.Decrypt(ctx, src, &encryptsdk.DecryptOptions{
 		UnsignedOnly:        r.cfg.mode == "decrypt-unsigned",
-		BufferUntilVerified: r.cfg.buffer && o.dst == "-",
+		BufferUntilVerified: hold,
 		MaxBodySize:         r.cfg.maxLength,
 	})
 	if err != nil {
 		return err
 	}
 	hdr := d.Header()
-	rec.on = false
-	meta := jsonObject{
+	meta := pyjson.Object{
 		"mode":   r.cfg.mode,
-		"input":  metaPath(o.src, "<stdin>"),
-		"output": metaPath(o.dst, "<stdout>"),
-		"header": headerJSON(hdr),
+		"input":  metaPath(o.Src, "<stdin>"),
+		"output": metaPath(o.Dst, "<stdout>"),
+		"header": metadata.Header(hdr),
 	}
-	if auth, ok := rec.headerAuth(hdr); ok {
-		meta["header_auth"] = headerAuthJSON(auth)
-	}
-	rec.buf = nil
+	meta["header_auth"] = metadata.HeaderAuth(d.HeaderAuth())
 
 	// Required encryption context, checked before any plaintext is read.
 	ec := hdr.EncryptionContext
@@ -563,7 +591,7 @@ func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, 
 	}
 	var missingPairs []any
 	var missingText []string
-	for _, k := range sortedKeys(r.cfg.reqPairs) {
+	for _, k := range slices.Sorted(maps.Keys(r.cfg.reqPairs)) {
 		v := r.cfg.reqPairs[k]
 		if have, ok := ec[k]; !ok || have != v {
 			missingPairs = append(missingPairs, []any{k, v})
@@ -579,8 +607,8 @@ func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, 
 		meta["reason"] = "Missing encryption context key or value"
 		meta["missing_encryption_context_keys"] = append([]string{}, missingKeys...)
 		meta["missing_encryption_context_pairs"] = missingPairs
-		if r.meta.enabled() {
-			res.meta = metadataLine(meta)
+		if r.meta.Enabled() {
+			res.meta = metadata.Line(meta)
 		}
 		var parts []string
 		if len(missingKeys) > 0 {
@@ -589,16 +617,48 @@ func (r *runner) decrypt(ctx context.Context, o op, src io.Reader, w io.Writer, 
 		if len(missingText) > 0 {
 			parts = append(parts, "missing or different pairs: "+strings.Join(missingText, ", "))
 		}
-		return withHint(fmt.Errorf("%w (%s)", errContextMismatch, strings.Join(parts, "; ")),
+		return clierr.WithHint(fmt.Errorf("%w (%s)", errContextMismatch, strings.Join(parts, "; ")),
 			"no output was written; '"+progName+" inspect FILE' shows the message's encryption context")
 	}
 	if err := copyContext(ctx, w, d); err != nil {
 		return err
 	}
-	if r.meta.enabled() {
-		res.meta = metadataLine(meta)
+	if r.meta.Enabled() {
+		res.meta = metadata.Line(meta)
 	}
 	return nil
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// releasedHint is the hint after a failure that happened when n bytes
+// had already reached dst, a destination that cannot take them back
+// (stdout, a device, a FIFO); hint is the one the error has otherwise. The
+// hints that say "no output was written" are true only when nothing went
+// out.
+func releasedHint(n int64, dst string, decrypting bool, hint string) string {
+	what := "incomplete"
+	if decrypting {
+		what = "unverified"
+	}
+	s := fmt.Sprintf("%d bytes of %s output were written to %s; discard them", n, what, dst)
+	if h, ok := strings.CutSuffix(hint, "; no output was written"); ok {
+		return s + " (" + h + ")"
+	}
+	if hint != "" {
+		return s + "; " + hint
+	}
+	return s
 }
 
 // copyContext copies src to dst, stopping when ctx is done.
@@ -623,6 +683,13 @@ func copyContext(ctx context.Context, dst io.Writer, src io.Reader) error {
 	}
 }
 
+// kmsUserAgent marks the CLI's AWS KMS requests, as the Python CLI adds
+// AwsEncryptionSdkCli/<version> to botocore's user agent.
+func kmsUserAgent() func(*kms.Options) {
+	v, _ := versions()
+	return kms.WithAPIOptions(awsmiddleware.AddUserAgentKeyValue(progName, v))
+}
+
 // spaceFilter drops ASCII whitespace, as Python's base64io does before
 // decoding (Go's decoder skips only \r and \n).
 type spaceFilter struct{ r io.Reader }
@@ -632,7 +699,7 @@ func (s *spaceFilter) Read(p []byte) (int, error) {
 		n, err := s.r.Read(p)
 		k := 0
 		for _, c := range p[:n] {
-			if !isASCIISpace(c) {
+			if c != ' ' && (c < '\t' || c > '\r') { // not ASCII whitespace
 				p[k] = c
 				k++
 			}
@@ -641,41 +708,4 @@ func (s *spaceFilter) Read(p []byte) (int, error) {
 			return k, err
 		}
 	}
-}
-
-// headRecorder keeps the bytes read until the header has been parsed, so
-// that the header authentication can be reported (the Decryptor does not
-// expose it). It holds at most the header plus one read-ahead buffer.
-type headRecorder struct {
-	r   io.Reader
-	buf []byte
-	on  bool
-}
-
-func (h *headRecorder) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if h.on {
-		h.buf = append(h.buf, p[:n]...)
-	}
-	return n, err
-}
-
-// headerAuth finds the header authentication after the header's bytes.
-func (h *headRecorder) headerAuth(hdr *format.Header) (format.HeaderAuth, bool) {
-	raw, err := hdr.AppendBinary(nil)
-	if err != nil || !bytes.HasPrefix(h.buf, raw) {
-		return format.HeaderAuth{}, false
-	}
-	rest := h.buf[len(raw):]
-	const tagLen, ivLen = 16, 12
-	if hdr.Version == 1 {
-		if len(rest) < ivLen+tagLen {
-			return format.HeaderAuth{}, false
-		}
-		return format.HeaderAuth{IV: bytes.Clone(rest[:ivLen]), Tag: bytes.Clone(rest[ivLen : ivLen+tagLen])}, true
-	}
-	if len(rest) < tagLen {
-		return format.HeaderAuth{}, false
-	}
-	return format.HeaderAuth{Tag: bytes.Clone(rest[:tagLen])}, true
 }

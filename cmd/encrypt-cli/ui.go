@@ -11,8 +11,10 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/progress"
+	"golang.org/x/term"
 )
 
 const progName = "encrypt-cli"
@@ -22,15 +24,13 @@ type ui struct {
 	stderr    io.Writer
 	quiet     bool
 	verbosity int
-	prog      *progress
+	prog      *progress.Bar
 }
 
 func (u *ui) line(kind, text string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.prog != nil && u.prog.shown.Load() {
-		io.WriteString(u.stderr, "\r\x1b[K")
-	}
+	u.prog.Clear()
 	// One line per message, whatever the text holds.
 	text = strings.ReplaceAll(text, "\n", " ")
 	fmt.Fprintf(u.stderr, "%s: %s: %s\n", progName, kind, text)
@@ -62,15 +62,12 @@ func (u *ui) debug(text string) {
 	}
 }
 
-// isTerminal reports whether w is a terminal. It is a variable so that
+// isTerminal reports whether w is a terminal (golang.org/x/term: a
+// character device such as /dev/null is not). It is a variable so that
 // tests can pretend.
 var isTerminal = func(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && fi.Mode()&os.ModeDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // progressThreshold is the input size from which a progress bar is shown.
@@ -79,86 +76,12 @@ var progressThreshold int64 = 64 << 20
 // progressInterval is how often the bar is redrawn.
 var progressInterval = 200 * time.Millisecond
 
-// progress draws a bar on stderr for the bytes read from every input.
-type progress struct {
-	total int64
-	done  atomic.Int64
-	shown atomic.Bool
-	u     *ui
-	stop  chan struct{}
-	wg    sync.WaitGroup
-}
-
-func startProgress(u *ui, total int64) *progress {
-	p := &progress{total: total, u: u, stop: make(chan struct{})}
-	u.prog = p
-	p.draw() // at once, then every progressInterval
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		t := time.NewTicker(progressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				p.draw()
-			}
-		}
-	}()
-	return p
-}
-
-func (p *progress) draw() {
-	done := min(p.done.Load(), p.total)
-	const width = 30
-	filled := int(done * width / max(p.total, 1))
-	p.u.mu.Lock()
-	defer p.u.mu.Unlock()
-	fmt.Fprintf(p.u.stderr, "\r\x1b[K%s: [%s%s] %3d%% %s / %s", progName,
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled),
-		done*100/max(p.total, 1), humanBytes(done), humanBytes(p.total))
-	p.shown.Store(true)
-}
-
-func (p *progress) finish() {
-	if p == nil {
-		return
-	}
-	close(p.stop)
-	p.wg.Wait()
-	p.u.mu.Lock()
-	if p.shown.Load() {
-		io.WriteString(p.u.stderr, "\r\x1b[K")
-	}
-	p.u.prog = nil
-	p.u.mu.Unlock()
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// countingReader adds the bytes read to a progress bar.
-type countingReader struct {
-	r io.Reader
-	p *progress
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.p.done.Add(int64(n))
-	return n, err
+// startProgress shows a progress bar for total input bytes on stderr.
+func startProgress(u *ui, total int64) *progress.Bar {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.prog = progress.Start(u.stderr, &u.mu, progName, total, progressInterval)
+	return u.prog
 }
 
 // readLine reads one line from r, a byte at a time so that nothing after

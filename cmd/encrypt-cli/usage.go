@@ -68,7 +68,7 @@ Message options:
     --max-length N            decrypt: largest frame or body accepted
     --max-encrypted-data-keys N
                               largest number of encrypted data keys written or
-                              accepted
+                              accepted (decrypt default: 10; encrypt: no limit)
     --commitment-policy P     forbid-encrypt-allow-decrypt,
                               require-encrypt-allow-decrypt, or
                               require-encrypt-require-decrypt (the default)

@@ -17,6 +17,10 @@
 //     names, optionally limited by a [DiscoveryFilter] to some accounts.
 //   - [MRKDiscoveryKeyring]: decrypt-only discovery in one region, using
 //     the local replica of multi-Region keys.
+//   - [AnyRegionDiscoveryKeyring]: decrypt-only discovery with no list of
+//     regions (as the Python SDK's MRK-aware discovery provider): each key
+//     in the region of its ARN, multi-Region keys through their replica in
+//     one region, clients from a [ClientSupplier].
 //   - [NewStrictMultiKeyring], [NewMRKMultiKeyring],
 //     [NewDiscoveryMultiKeyring] and [NewMRKDiscoveryMultiKeyring] combine
 //     these into a [keyring.Multi] over several keys or regions, getting

@@ -1,4 +1,4 @@
-package main
+package keyconf
 
 // AWS KMS wrapping keys: the -w groups of the Python CLI's aws-kms
 // provider, turned into keyrings of package awskms.
@@ -12,7 +12,7 @@ package main
 //     (awskms.NewMRKMultiKeyring). Keys that are not ARNs use the group's
 //     region (region=, else the profile's or the SDK's default region);
 //     ARNs use their own region.
-//   - discovery: mrkDiscoveryKeyring below. Like the Python provider it
+//   - discovery: awskms.AnyRegionDiscoveryKeyring. Like the Python provider it
 //     needs no list of regions: an encrypted data key of a single-Region
 //     key is decrypted in the region of its ARN, one of a multi-Region key
 //     in the group's region (region=, else the default region), with the
@@ -30,13 +30,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
 	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/keyring/awskms"
 	"github.com/go-esdk/esdk/materials"
@@ -90,18 +89,11 @@ func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, err
 	return awsconfig.LoadDefaultConfig(ctx, opts...)
 }
 
-// kmsUserAgent marks the CLI's requests, as the Python CLI adds
-// AwsEncryptionSdkCli/<version> to botocore's user agent.
-func kmsUserAgent() func(*kms.Options) {
-	v, _ := versions()
-	return kms.WithAPIOptions(awsmiddleware.AddUserAgentKeyValue(progName, v))
-}
-
 // kmsKeyring returns the keyring for every AWS KMS -w group of the command,
 // in command-line order (MRK-aware strict keyrings for Keys, MRK-aware
 // discovery keyrings otherwise, one client per region). It is the only
 // place the CLI touches AWS.
-func kmsKeyring(ctx context.Context, specs []kmsSpec) (materials.Keyring, error) {
+func kmsKeyring(ctx context.Context, specs []kmsSpec, kmsOpts []func(*kms.Options)) (materials.Keyring, error) {
 	if len(specs) == 0 {
 		return nil, errors.New("no AWS KMS wrapping keys")
 	}
@@ -122,7 +114,7 @@ func kmsKeyring(ctx context.Context, specs []kmsSpec) (materials.Keyring, error)
 			if err != nil {
 				return nil, kmsConfigError(s, err)
 			}
-			g = &kmsGroupConfig{region: cfg.Region, supplier: awskms.NewClientSupplier(cfg, kmsUserAgent())}
+			g = &kmsGroupConfig{region: cfg.Region, supplier: awskms.NewClientSupplier(cfg, kmsOpts...)}
 			suppliers[gk] = g
 		}
 		kr, err := g.keyring(s, i == 0 && primary)
@@ -155,19 +147,19 @@ func (g *kmsGroupConfig) keyring(s kmsSpec, generator bool) (materials.Keyring, 
 			// As the Python provider (and the specification of the MRK-aware
 			// discovery provider) requires, even for messages without a
 			// multi-Region key.
-			return nil, withHint(errors.New("-w discovery=true: no AWS region to decrypt multi-Region keys in"),
+			return nil, clierr.WithHint(errors.New("-w discovery=true: no AWS region to decrypt multi-Region keys in"),
 				"add region=REGION to the -w group, or set AWS_REGION (or a region in the AWS profile)")
 		}
 		var filter *awskms.DiscoveryFilter
 		if len(s.DiscoveryAccounts) > 0 {
 			filter = &awskms.DiscoveryFilter{Partition: s.DiscoveryPartition, AccountIDs: slices.Clone(s.DiscoveryAccounts)}
 		}
-		return newMRKDiscoveryKeyring(g.supplier, g.region, filter, s.GrantTokens), nil
+		return awskms.NewAnyRegionDiscoveryKeyring(g.supplier, g.region, filter, awskms.WithGrantTokens(s.GrantTokens...))
 	}
 	if g.region == "" {
 		for _, k := range s.Keys {
 			if !strings.HasPrefix(k, "arn:") {
-				return nil, withHint(fmt.Errorf("-w key=%s: no AWS region for a key that is not an ARN", k),
+				return nil, clierr.WithHint(fmt.Errorf("-w key=%s: no AWS region for a key that is not an ARN", k),
 					"add region=REGION to the -w group, set AWS_REGION, or name the key by its ARN")
 			}
 		}
@@ -200,140 +192,5 @@ func kmsConfigError(s kmsSpec, err error) error {
 		what = fmt.Sprintf("the AWS configuration of profile=%s", s.Profile)
 		hint = "the profile must exist in ~/.aws/config or ~/.aws/credentials (or the files AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name)"
 	}
-	return withHint(fmt.Errorf("cannot load %s: %w", what, err), hint)
-}
-
-// mrkDiscoveryKeyring is the keyring of a discovery=true group: the
-// equivalent of the Python ESDK's MRKAwareDiscoveryAwsKmsMasterKeyProvider,
-// which needs no list of regions. It tries the message's aws-kms encrypted
-// data keys in order, each with an awskms.MRKDiscoveryKeyring for the
-// region it must be decrypted in: the region of the key's ARN for a
-// single-Region key, mrkRegion for a multi-Region key (whose ARN is then
-// rewritten to the replica in mrkRegion). The per-region keyrings, and so
-// the clients, are made the first time a region is needed.
-type mrkDiscoveryKeyring struct {
-	supplier  awskms.ClientSupplier
-	mrkRegion string // kmsKeyring never leaves it empty; if empty, multi-Region keys cannot be used
-	filter    *awskms.DiscoveryFilter
-	grants    []string
-
-	mu       sync.Mutex
-	byRegion map[string]*awskms.MRKDiscoveryKeyring
-}
-
-func newMRKDiscoveryKeyring(s awskms.ClientSupplier, mrkRegion string, filter *awskms.DiscoveryFilter, grants []string) *mrkDiscoveryKeyring {
-	return &mrkDiscoveryKeyring{supplier: s, mrkRegion: mrkRegion, filter: filter, grants: grants, byRegion: map[string]*awskms.MRKDiscoveryKeyring{}}
-}
-
-func (k *mrkDiscoveryKeyring) String() string {
-	s := "AWS KMS discovery keyring"
-	if k.mrkRegion != "" {
-		s += " (multi-Region keys in " + k.mrkRegion + ")"
-	}
-	return s + " (" + k.filter.String() + ")"
-}
-
-// OnEncrypt implements materials.Keyring; a discovery keyring cannot
-// encrypt.
-func (k *mrkDiscoveryKeyring) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (materials.EncryptionMaterials, error) {
-	return m, fmt.Errorf("%w: %v is decrypt-only", materials.ErrEncryptNotSupported, k)
-}
-
-func (k *mrkDiscoveryKeyring) regionKeyring(ctx context.Context, region string) (*awskms.MRKDiscoveryKeyring, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if kr, ok := k.byRegion[region]; ok {
-		return kr, nil
-	}
-	c, err := k.supplier.ClientForRegion(ctx, region)
-	if err != nil {
-		return nil, fmt.Errorf("no AWS KMS client for region %s: %w", region, err)
-	}
-	kr, err := awskms.NewMRKDiscoveryKeyring(c, region, k.filter, awskms.WithGrantTokens(k.grants...))
-	if err != nil {
-		return nil, err
-	}
-	k.byRegion[region] = kr
-	return kr, nil
-}
-
-// OnDecrypt implements materials.Keyring.
-func (k *mrkDiscoveryKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
-	if m.PlaintextDataKey != nil {
-		return m, materials.ErrPlaintextDataKeyPresent
-	}
-	type candidate struct {
-		edk    materials.EncryptedDataKey
-		region string
-	}
-	var todo []candidate
-	var inMsg []string
-	for i, edk := range edks {
-		if edk.ProviderID != awskms.ProviderID {
-			continue
-		}
-		info := string(edk.ProviderInfo)
-		a, err := awskms.ParseARN(info)
-		if err != nil || a.ResourceType != "key" {
-			// As the awskms keyrings do: the whole message is refused.
-			return m, fmt.Errorf("%w: %v: encrypted data key %d has provider info %q", awskms.ErrMalformedProviderInfo, k, i, shortString(info))
-		}
-		inMsg = append(inMsg, info)
-		if !k.filter.Allows(a) {
-			continue
-		}
-		region := a.Region
-		if a.IsMRK() {
-			region = k.mrkRegion
-		}
-		todo = append(todo, candidate{edk, region})
-	}
-	if len(todo) == 0 {
-		reason := fmt.Sprintf("%v found no encrypted data key it may use", k)
-		if len(inMsg) > 0 {
-			reason += " (the message's AWS KMS keys: " + strings.Join(inMsg, ", ") + ")"
-		} else {
-			reason += " (the message has no AWS KMS encrypted data key)"
-		}
-		return m, &materials.NoDecryptableKeyError{Reason: reason}
-	}
-	var errs []error
-	for _, c := range todo {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, err)
-			break
-		}
-		if c.region == "" {
-			errs = append(errs, withHint(fmt.Errorf("%s is a multi-Region key, and no region was given to decrypt it in", c.edk.ProviderInfo),
-				"add region=REGION to the discovery -w group, or set AWS_REGION"))
-			continue
-		}
-		kr, err := k.regionKeyring(ctx, c.region)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out, err := kr.OnDecrypt(ctx, m, []materials.EncryptedDataKey{c.edk})
-		if err == nil {
-			return out, nil
-		}
-		var nd *materials.NoDecryptableKeyError
-		if errors.As(err, &nd) && len(nd.Errs) > 0 {
-			errs = append(errs, nd.Errs...)
-		} else {
-			errs = append(errs, err)
-		}
-	}
-	reason := fmt.Sprintf("%v could not decrypt any of the %d encrypted data keys it tried", k, len(todo))
-	if len(todo) == 1 {
-		reason = fmt.Sprintf("%v could not decrypt the one encrypted data key it tried", k)
-	}
-	return m, &materials.NoDecryptableKeyError{Reason: reason, Errs: errs}
-}
-
-func shortString(s string) string {
-	if len(s) > 100 {
-		return s[:100] + "..."
-	}
-	return s
+	return clierr.WithHint(fmt.Errorf("cannot load %s: %w", what, err), hint)
 }

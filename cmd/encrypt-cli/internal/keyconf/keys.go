@@ -1,4 +1,8 @@
-package main
+// Package keyconf turns encrypt-cli's key options into a materials
+// manager: the -w groups of the Python aws-encryption-cli (AWS KMS keys,
+// strict or discovery, with its rules and messages) plus local raw AES and
+// raw RSA keys, and --caching.
+package keyconf
 
 // Wrapping keys: the -w grammar of the Python CLI, plus local keys.
 //
@@ -25,6 +29,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
 	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/keyring/awskms"
 	"github.com/go-esdk/esdk/materials"
@@ -39,15 +45,15 @@ const (
 	knownProvidersText = "aws-kms (the default), raw-aes, raw-rsa"
 )
 
-// keySpec is one -w group, checked.
-type keySpec struct {
+// Spec is one -w group, checked.
+type Spec struct {
 	kms *kmsSpec
 	aes *rawKeySpec
 	rsa *rawKeySpec
 }
 
 // String describes the group for messages; it holds no key material.
-func (s keySpec) String() string {
+func (s Spec) String() string {
 	switch {
 	case s.kms != nil && s.kms.Discovery:
 		return fmt.Sprintf("aws-kms discovery (region %q, profile %q, accounts %v, partition %q)", s.kms.Region, s.kms.Profile, s.kms.DiscoveryAccounts, s.kms.DiscoveryPartition)
@@ -70,38 +76,35 @@ type rawKeySpec struct {
 
 func (s *rawKeySpec) String() string { return s.namespace + "/" + s.name }
 
-// kvPairs holds the key=value tokens of one group, values in order.
-type kvPairs map[string][]string
+// KV holds the key=value tokens of one group, values in order.
+type KV map[string][]string
 
-// parseKV is the Python CLI's _parse_kwargs: every token is key=value with
+// ParseKV is the Python CLI's _parse_kwargs: every token is key=value with
 // a non-empty key and value; repeated keys collect their values.
-func parseKV(tokens []string) (kvPairs, error) {
-	kv := kvPairs{}
+func ParseKV(tokens []string) (KV, error) {
+	kv := KV{}
 	for _, t := range tokens {
 		k, v, ok := strings.Cut(t, "=")
 		if !ok || k == "" || v == "" {
-			return nil, &usageError{
-				msg:  `Argument parameter must follow the format "key=value"`,
-				hint: fmt.Sprintf("%q is not of the form key=value", t),
-			}
+			return nil, clierr.Usage(`Argument parameter must follow the format "key=value"`, fmt.Sprintf("%q is not of the form key=value", t))
 		}
 		kv[k] = append(kv[k], v)
 	}
 	return kv, nil
 }
 
-func (kv kvPairs) has(k string) bool { return len(kv[k]) > 0 }
+func (kv KV) has(k string) bool { return len(kv[k]) > 0 }
 
-// parseWrappingKeys checks every -w group. decrypt is true for both decrypt
+// ParseWrappingKeys checks every -w group. decrypt is true for both decrypt
 // modes. The strings returned are warnings for the user.
-func parseWrappingKeys(groups [][]string, decrypt bool) ([]keySpec, []string, error) {
+func ParseWrappingKeys(groups [][]string, decrypt bool) ([]Spec, []string, error) {
 	if len(groups) == 0 {
-		return nil, nil, usagef("No wrapping key provider configuration found")
+		return nil, nil, clierr.Usagef("No wrapping key provider configuration found")
 	}
-	var specs []keySpec
+	var specs []Spec
 	var warnings []string
 	for gi, g := range groups {
-		kv, err := parseKV(g)
+		kv, err := ParseKV(g)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -110,10 +113,10 @@ func parseWrappingKeys(groups [][]string, decrypt bool) ([]keySpec, []string, er
 			provider = p
 		}
 		if len(provider) != 1 {
-			return nil, nil, usagef(`You must provide exactly one "provider" for each wrapping key provider configuration. %d provided`, len(provider))
+			return nil, nil, clierr.Usagef(`You must provide exactly one "provider" for each wrapping key provider configuration. %d provided`, len(provider))
 		}
 		delete(kv, "provider")
-		var spec keySpec
+		var spec Spec
 		switch provider[0] {
 		case providerKMS, providerKMSPython:
 			k, w, err := parseKMSSpec(kv, decrypt)
@@ -134,37 +137,31 @@ func parseWrappingKeys(groups [][]string, decrypt bool) ([]keySpec, []string, er
 				spec.rsa = r
 			}
 		default:
-			return nil, nil, &usageError{
-				msg:  fmt.Sprintf("Requested master key provider not found: %q", provider[0]),
-				hint: "the providers are " + knownProvidersText + "; Python plugins are not supported",
-			}
+			return nil, nil, clierr.Usage(fmt.Sprintf("Requested master key provider not found: %q", provider[0]), "the providers are "+knownProvidersText+"; Python plugins are not supported")
 		}
 		specs = append(specs, spec)
 	}
 	return specs, warnings, nil
 }
 
-func discoveryAttrs(kv kvPairs) bool {
+func discoveryAttrs(kv KV) bool {
 	return kv.has("discovery") || kv.has("discovery-account") || kv.has("discovery-partition")
 }
 
 // parseKMSSpec applies the Python CLI's rules for an AWS KMS group
 // (_process_kms_key_config, _process_discovery_args and the checks of
 // aws_kms_master_key_provider).
-func parseKMSSpec(kv kvPairs, decrypt bool) (*kmsSpec, []string, error) {
+func parseKMSSpec(kv KV, decrypt bool) (*kmsSpec, []string, error) {
 	if !decrypt && discoveryAttrs(kv) {
-		return nil, nil, usagef("Discovery attributes are supported only on decryption for AWS KMS keys")
+		return nil, nil, clierr.Usagef("Discovery attributes are supported only on decryption for AWS KMS keys")
 	}
 	if !decrypt && !kv.has("key") {
-		return nil, nil, &usageError{
-			msg:  `At least one "key" must be provided for each wrapping key provider configuration`,
-			hint: "name the AWS KMS key with key=ARN, or use provider=raw-aes / provider=raw-rsa for a local key",
-		}
+		return nil, nil, clierr.Usage(`At least one "key" must be provided for each wrapping key provider configuration`, "name the AWS KMS key with key=ARN, or use provider=raw-aes / provider=raw-rsa for a local key")
 	}
 	s := &kmsSpec{Keys: slices.Clone(kv["key"]), Decrypt: decrypt}
 	if !kv.has("discovery") {
 		if kv.has("discovery-account") || kv.has("discovery-partition") {
-			return nil, nil, usagef("Discovery-account and discovery-partition are valid only when the discovery attribute is set to true")
+			return nil, nil, clierr.Usagef("Discovery-account and discovery-partition are valid only when the discovery attribute is set to true")
 		}
 	} else {
 		d, err := pseudoBool(kv["discovery"][0])
@@ -175,13 +172,13 @@ func parseKMSSpec(kv kvPairs, decrypt bool) (*kmsSpec, []string, error) {
 		accounts, partition := kv["discovery-account"], kv["discovery-partition"]
 		switch {
 		case !d && (len(accounts) > 0 || len(partition) > 0):
-			return nil, nil, usagef("Discovery-account and discovery-partition are valid only when the discovery attribute is set to true")
+			return nil, nil, clierr.Usagef("Discovery-account and discovery-partition are valid only when the discovery attribute is set to true")
 		case len(accounts) > 0 && len(partition) == 0:
-			return nil, nil, usagef("When specifying discovery-account, you must also specify discovery-partition")
+			return nil, nil, clierr.Usagef("When specifying discovery-account, you must also specify discovery-partition")
 		case len(partition) > 0 && len(accounts) == 0:
-			return nil, nil, usagef("When specifying discovery-partition, you must also specify discovery-account")
+			return nil, nil, clierr.Usagef("When specifying discovery-partition, you must also specify discovery-account")
 		case len(partition) > 1:
-			return nil, nil, usagef("You can only specify discovery-partition once")
+			return nil, nil, clierr.Usagef("You can only specify discovery-partition once")
 		}
 		s.DiscoveryAccounts = slices.Clone(accounts)
 		if len(partition) == 1 {
@@ -189,27 +186,21 @@ func parseKMSSpec(kv kvPairs, decrypt bool) (*kmsSpec, []string, error) {
 		}
 	}
 	if s.Discovery && len(s.Keys) > 0 {
-		return nil, nil, &usageError{
-			msg:  "If discovery is true (enabled), you cannot specify wrapping keys",
-			hint: "use either discovery=true or key=ARN in one -w group",
-		}
+		return nil, nil, clierr.Usage("If discovery is true (enabled), you cannot specify wrapping keys", "use either discovery=true or key=ARN in one -w group")
 	}
 	if !s.Discovery && len(s.Keys) == 0 {
-		return nil, nil, &usageError{
-			msg:  "When discovery is false (disabled), you must specify at least one wrapping key",
-			hint: "name the key with key=ARN, or add discovery=true to decrypt with any AWS KMS key you may use",
-		}
+		return nil, nil, clierr.Usage("When discovery is false (disabled), you must specify at least one wrapping key", "name the key with key=ARN, or add discovery=true to decrypt with any AWS KMS key you may use")
 	}
 	if p := kv["profile"]; len(p) > 1 {
 		// Not a usage error: the Python CLI finds it when it builds the
 		// provider, and exits 1; so does kmsKeyring.
-		s.buildErr = withHint(pyError("Only one profile may be specified per master key provider configuration. %d provided.", len(p)), "give each profile its own -w group")
+		s.buildErr = clierr.WithHint(fmt.Errorf("Only one profile may be specified per master key provider configuration. %d provided.", len(p)), "give each profile its own -w group")
 	} else if len(p) == 1 {
 		s.Profile = p[0]
 	}
 	if r := kv["region"]; len(r) > 1 {
 		if s.buildErr == nil {
-			s.buildErr = withHint(pyError("Only one region may be specified per master key provider configuration. %d provided.", len(r)), "give each region its own -w group; key ARNs carry their own region")
+			s.buildErr = clierr.WithHint(fmt.Errorf("Only one region may be specified per master key provider configuration. %d provided.", len(r)), "give each region its own -w group; key ARNs carry their own region")
 		}
 	} else if len(r) == 1 {
 		s.Region = r[0]
@@ -225,7 +216,7 @@ func parseKMSSpec(kv kvPairs, decrypt bool) (*kmsSpec, []string, error) {
 	known := []string{"key", "region", "profile", "discovery", "discovery-account", "discovery-partition", "grant_tokens", "region_names"}
 	for _, k := range sortedKeys(kv) {
 		if !slices.Contains(known, k) && s.buildErr == nil {
-			s.buildErr = withHint(fmt.Errorf("-w: unknown AWS KMS attribute %q", k),
+			s.buildErr = clierr.WithHint(fmt.Errorf("-w: unknown AWS KMS attribute %q", k),
 				"the attributes are key, region, profile, discovery, discovery-account, discovery-partition and grant_tokens")
 		}
 	}
@@ -240,16 +231,6 @@ func parseKMSSpec(kv kvPairs, decrypt bool) (*kmsSpec, []string, error) {
 	return s, warnings, nil
 }
 
-// pyError is an error with a message of the Python CLI, written as it
-// writes it (capitalized, with a full stop).
-func pyError(format string, args ...any) error {
-	return pyMessage(fmt.Sprintf(format, args...))
-}
-
-type pyMessage string
-
-func (m pyMessage) Error() string { return string(m) }
-
 // pseudoBool is the Python CLI's discovery_pseudobool.
 func pseudoBool(v string) (bool, error) {
 	switch strings.ToLower(v) {
@@ -258,19 +239,16 @@ func pseudoBool(v string) (bool, error) {
 	case "true", "t", "1", "yes", "y":
 		return true, nil
 	}
-	return false, usagef("Value %s could not be parsed as true or false", v)
+	return false, clierr.Usagef("Value %s could not be parsed as true or false", v)
 }
 
 // parseRawSpec checks a raw-aes or raw-rsa group.
-func parseRawSpec(provider string, kv kvPairs) (*rawKeySpec, error) {
+func parseRawSpec(provider string, kv KV) (*rawKeySpec, error) {
 	if discoveryAttrs(kv) {
-		return nil, usagef("Discovery attributes are supported only for AWS KMS wrapping keys")
+		return nil, clierr.Usagef("Discovery attributes are supported only for AWS KMS wrapping keys")
 	}
 	if !kv.has("key") {
-		return nil, &usageError{
-			msg:  `At least one "key" must be provided for each wrapping key provider configuration`,
-			hint: fmt.Sprintf("-w provider=%s key=NAME namespace=NAMESPACE key-file=PATH", provider),
-		}
+		return nil, clierr.Usage(`At least one "key" must be provided for each wrapping key provider configuration`, fmt.Sprintf("-w provider=%s key=NAME namespace=NAMESPACE key-file=PATH", provider))
 	}
 	one := func(attr, what string) (string, error) {
 		v := kv[attr]
@@ -278,16 +256,13 @@ func parseRawSpec(provider string, kv kvPairs) (*rawKeySpec, error) {
 		case 1:
 			return v[0], nil
 		case 0:
-			return "", &usageError{
-				msg:  fmt.Sprintf("provider=%s needs %s=%s", provider, attr, what),
-				hint: fmt.Sprintf("-w provider=%s key=NAME namespace=NAMESPACE key-file=PATH%s", provider, map[bool]string{true: " padding=oaep-sha256"}[provider == providerRawRSA]),
-			}
+			return "", clierr.Usage(fmt.Sprintf("provider=%s needs %s=%s", provider, attr, what), fmt.Sprintf("-w provider=%s key=NAME namespace=NAMESPACE key-file=PATH%s", provider, map[bool]string{true: " padding=oaep-sha256"}[provider == providerRawRSA]))
 		default:
 			hint := ""
 			if attr == "key" {
 				hint = "give each local key its own -w group"
 			}
-			return "", &usageError{msg: fmt.Sprintf("provider=%s takes exactly one %s=, %d provided", provider, attr, len(v)), hint: hint}
+			return "", clierr.Usage(fmt.Sprintf("provider=%s takes exactly one %s=, %d provided", provider, attr, len(v)), hint)
 		}
 	}
 	s := &rawKeySpec{}
@@ -299,7 +274,7 @@ func parseRawSpec(provider string, kv kvPairs) (*rawKeySpec, error) {
 		return nil, err
 	}
 	if s.namespace == providerKMS {
-		return nil, usagef(`provider=%s: the namespace "aws-kms" is reserved for AWS KMS keys`, provider)
+		return nil, clierr.Usagef(`provider=%s: the namespace "aws-kms" is reserved for AWS KMS keys`, provider)
 	}
 	if s.keyFile, err = one("key-file", "PATH"); err != nil {
 		return nil, err
@@ -312,18 +287,12 @@ func parseRawSpec(provider string, kv kvPairs) (*rawKeySpec, error) {
 			return nil, err
 		}
 		if s.padding, err = keyring.ParsePadding(p); err != nil {
-			return nil, &usageError{
-				msg:  fmt.Sprintf("provider=raw-rsa: unknown padding %q", p),
-				hint: "padding is one of pkcs1, oaep-sha1, oaep-sha256, oaep-sha384, oaep-sha512, and must be the one the message was encrypted with",
-			}
+			return nil, clierr.Usage(fmt.Sprintf("provider=raw-rsa: unknown padding %q", p), "padding is one of pkcs1, oaep-sha1, oaep-sha256, oaep-sha384, oaep-sha512, and must be the one the message was encrypted with")
 		}
 	}
 	for _, k := range sortedKeys(kv) {
 		if !slices.Contains(known, k) {
-			return nil, &usageError{
-				msg:  fmt.Sprintf("provider=%s: unknown attribute %q", provider, k),
-				hint: fmt.Sprintf("provider=%s takes %s", provider, strings.Join(known, "=, ")+"="),
-			}
+			return nil, clierr.Usage(fmt.Sprintf("provider=%s: unknown attribute %q", provider, k), fmt.Sprintf("provider=%s takes %s", provider, strings.Join(known, "=, ")+"="))
 		}
 	}
 	return s, nil
@@ -338,13 +307,15 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// buildKeyring makes the keyring of the -w groups: one keyring per group,
+// BuildKeyring makes the keyring of the -w groups: one keyring per group,
 // combined in a multi-keyring whose generator is the first group's. All
 // AWS KMS groups are handed to kmsKeyring together; their keyring takes the
 // place of the first of them.
-func buildKeyring(ctx context.Context, specs []keySpec, decrypt bool, warn func(string)) (materials.Keyring, error) {
+//
+// kmsOpts are applied to every AWS KMS client (for example a user agent).
+func BuildKeyring(ctx context.Context, specs []Spec, decrypt bool, warn func(string), kmsOpts ...func(*kms.Options)) (materials.Keyring, error) {
 	var rings []materials.Keyring
-	var kms []kmsSpec
+	var kmsSpecs []kmsSpec
 	kmsAt := -1
 	for _, s := range specs {
 		switch {
@@ -353,7 +324,7 @@ func buildKeyring(ctx context.Context, specs []keySpec, decrypt bool, warn func(
 				kmsAt = len(rings)
 				rings = append(rings, nil)
 			}
-			kms = append(kms, *s.kms)
+			kmsSpecs = append(kmsSpecs, *s.kms)
 		case s.aes != nil:
 			kr, err := rawAESKeyring(s.aes)
 			if err != nil {
@@ -369,7 +340,7 @@ func buildKeyring(ctx context.Context, specs []keySpec, decrypt bool, warn func(
 		}
 	}
 	if kmsAt >= 0 {
-		kr, err := kmsKeyring(ctx, kms)
+		kr, err := kmsKeyring(ctx, kmsSpecs, kmsOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -436,22 +407,21 @@ func parseAESKey(data []byte) ([]byte, error) {
 	isB64 = isB64 && validAESKeyLen(len(b64))
 	switch {
 	case isB64 && validAESKeyLen(len(data)):
-		return nil, withHint(errors.New("ambiguous: it could be a raw key or base64"),
+		return nil, clierr.WithHint(errors.New("ambiguous: it could be a raw key or base64"),
 			"store the key as base64 followed by a newline (base64 -w0 key.bin > key.b64; echo >> key.b64)")
 	case isB64:
 		return b64, nil
 	case validAESKeyLen(len(data)):
 		return bytes.Clone(data), nil
 	}
-	return nil, withHint(fmt.Errorf("holds %d bytes, which is neither a 16, 24 or 32-byte AES key nor its base64", len(data)),
+	return nil, clierr.WithHint(fmt.Errorf("holds %d bytes, which is neither a 16, 24 or 32-byte AES key nor its base64", len(data)),
 		"make a key with: head -c 32 /dev/urandom | base64 > key.b64")
 }
 
 // keyParseError names the key file in a parsing error, keeping its hint.
 func keyParseError(s *rawKeySpec, err error) error {
-	var he *hintError
-	if errors.As(err, &he) {
-		return withHint(keyFileError(s, "%v", he.err), he.hint)
+	if h := clierr.Hint(err); h != "" {
+		return clierr.WithHint(keyFileError(s, "%v", err), h)
 	}
 	return keyFileError(s, "%v", err)
 }
@@ -484,7 +454,7 @@ func parseRSAKey(data []byte) (*rsa.PublicKey, *rsa.PrivateKey, error) {
 		}
 		//lint:ignore SA1019 only detects an encrypted key, to refuse it with a clear error
 		if x509.IsEncryptedPEMBlock(block) || block.Type == "ENCRYPTED PRIVATE KEY" {
-			return nil, nil, withHint(errors.New("holds an encrypted private key"), "decrypt it first, e.g. openssl pkey -in key.pem -out plain.pem")
+			return nil, nil, clierr.WithHint(errors.New("holds an encrypted private key"), "decrypt it first, e.g. openssl pkey -in key.pem -out plain.pem")
 		}
 		if strings.Contains(block.Type, "PRIVATE KEY") {
 			priv, err := keyring.ParseRSAPrivateKeyPEM(data)
@@ -521,7 +491,7 @@ func parseRSAKey(data []byte) (*rsa.PublicKey, *rsa.PrivateKey, error) {
 	if pub, err := x509.ParsePKCS1PublicKey(der); err == nil {
 		return pub, nil, nil
 	}
-	return nil, nil, withHint(errors.New("holds no RSA key (PEM, DER or base64 of DER)"),
+	return nil, nil, clierr.WithHint(errors.New("holds no RSA key (PEM, DER or base64 of DER)"),
 		"make a key pair with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out private.pem")
 }
 
@@ -547,4 +517,11 @@ func rawRSAKeyring(s *rawKeySpec, decrypt bool, warn func(string)) (materials.Ke
 		return nil, fmt.Errorf("-w key=%s: %w", s.name, err)
 	}
 	return kr, nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }
