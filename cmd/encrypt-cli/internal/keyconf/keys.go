@@ -10,6 +10,7 @@ package keyconf
 //	-w [provider=aws-kms] discovery=true [discovery-account=ID... discovery-partition=P] [region=R] [profile=P]
 //	-w provider=raw-aes key=NAME namespace=NS key-file=PATH
 //	-w provider=raw-rsa key=NAME namespace=NS key-file=PEM padding=pkcs1|oaep-sha1|oaep-sha256|oaep-sha384|oaep-sha512
+//	-w provider=aws-kms-hierarchy branch-key-id=ID table=TABLE kms-key=ARN [logical-name=NAME] [ttl=SECONDS] [region=R] [profile=P]
 //
 // Several -w groups make a multi-keyring whose generator is the first
 // group's first key.
@@ -42,14 +43,15 @@ const (
 	providerKMSPython  = "aws-encryption-sdk-cli::aws-kms"
 	providerRawAES     = "raw-aes"
 	providerRawRSA     = "raw-rsa"
-	knownProvidersText = "aws-kms (the default), raw-aes, raw-rsa"
+	knownProvidersText = "aws-kms (the default), raw-aes, raw-rsa, aws-kms-hierarchy"
 )
 
 // Spec is one -w group, checked.
 type Spec struct {
-	kms *kmsSpec
-	aes *rawKeySpec
-	rsa *rawKeySpec
+	kms  *kmsSpec
+	aes  *rawKeySpec
+	rsa  *rawKeySpec
+	hier *hierSpec
 }
 
 // String describes the group for messages; it holds no key material.
@@ -63,6 +65,8 @@ func (s Spec) String() string {
 		return fmt.Sprintf("raw-aes %v from %s", s.aes, s.aes.keyFile)
 	case s.rsa != nil:
 		return fmt.Sprintf("raw-rsa %v (%v) from %s", s.rsa, s.rsa.padding, s.rsa.keyFile)
+	case s.hier != nil:
+		return fmt.Sprintf("aws-kms-hierarchy branch key %q (table %q, KMS key %q)", s.hier.BranchKeyID, s.hier.KeyStore.Table, s.hier.KeyStore.KMSKey)
 	}
 	return "?"
 }
@@ -136,6 +140,12 @@ func ParseWrappingKeys(groups [][]string, decrypt bool) ([]Spec, []string, error
 			} else {
 				spec.rsa = r
 			}
+		case providerHierarchy:
+			h, err := parseHierSpec(kv)
+			if err != nil {
+				return nil, nil, err
+			}
+			spec.hier = h
 		default:
 			return nil, nil, clierr.Usage(fmt.Sprintf("Requested master key provider not found: %q", provider[0]), "the providers are "+knownProvidersText+"; Python plugins are not supported")
 		}
@@ -333,6 +343,12 @@ func BuildKeyring(ctx context.Context, specs []Spec, decrypt bool, warn func(str
 			rings = append(rings, kr)
 		case s.rsa != nil:
 			kr, err := rawRSAKeyring(s.rsa, decrypt, warn)
+			if err != nil {
+				return nil, err
+			}
+			rings = append(rings, kr)
+		case s.hier != nil:
+			kr, err := hierarchyKeyring(ctx, s.hier, kmsOpts)
 			if err != nil {
 				return nil, err
 			}
