@@ -53,7 +53,12 @@ type Config struct {
 	PartitionID string
 	// RefreshBefore, if positive, renews a cached branch key in the
 	// background when it is used less than RefreshBefore before it
-	// expires; callers keep using the cached key meanwhile.
+	// expires; callers keep using the cached key meanwhile, and a failed
+	// renewal leaves the entry in place (the next use tries again). It is
+	// the grace period of the specification's storm-tracking cache, with
+	// one renewal at a time per entry; a missing entry is read once
+	// whatever the number of waiting callers, so no fan-out limit is
+	// needed.
 	RefreshBefore time.Duration
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time

@@ -543,3 +543,36 @@ func suite256() *algorithms.Suite {
 	}
 	return s
 }
+
+// TestFailedRefreshKeepsEntry: a background renewal that fails leaves the
+// still-valid entry in use, and the next use tries again.
+func TestFailedRefreshKeepsEntry(t *testing.T) {
+	store := newStore(t)
+	clk := &clock{t: time.Unix(1e9, 0)}
+	kr := newKeyring(t, hierarchy.Config{KeyStore: store, TTL: time.Minute, RefreshBefore: 10 * time.Second, Now: clk.now})
+	encrypt(t, kr, nil)
+	clk.add(55 * time.Second)
+	boom := errors.New("store down")
+	store.fail.Store(&boom)
+	wait := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for store.active.Load() < n && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(10 * time.Millisecond) // let the failed renewal finish
+		if got := store.active.Load(); got != n {
+			t.Fatalf("%d active reads, want %d", got, n)
+		}
+	}
+	encrypt(t, kr, nil) // uses the entry, starts a renewal that fails
+	wait(2)
+	encrypt(t, kr, nil) // still served from the entry; tries again
+	wait(3)
+	store.fail.Store(nil)
+	clk.add(6 * time.Second) // past the old entry's expiry
+	encrypt(t, kr, nil)
+	if n := store.active.Load(); n != 4 {
+		t.Fatalf("%d active reads after expiry, want 4", n)
+	}
+}
