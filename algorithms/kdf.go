@@ -16,31 +16,31 @@ var ErrCommitmentMismatch = errors.New("algorithms: key commitment does not matc
 // DeriveKeys derives the message's data (content) key from the plaintext
 // data key and message ID, and for committing suites the commitment key.
 // For other suites commitKey is nil.
-func (s *Suite) DeriveKeys(plaintextDataKey, messageID []byte) (dataKey, commitKey []byte, err error) {
-	if len(plaintextDataKey) != s.KeyLen {
-		return nil, nil, fmt.Errorf("algorithms: plaintext data key is %d bytes, suite %v needs %d", len(plaintextDataKey), s.ID, s.KeyLen)
+func (s Suite) DeriveKeys(plaintextDataKey, messageID []byte) (dataKey, commitKey []byte, err error) {
+	if len(plaintextDataKey) != s.keyLen {
+		return nil, nil, fmt.Errorf("algorithms: plaintext data key is %d bytes, suite %v needs %d", len(plaintextDataKey), s.id, s.keyLen)
 	}
 	if len(messageID) != s.MessageIDLen() {
-		return nil, nil, fmt.Errorf("algorithms: message ID is %d bytes, suite %v needs %d", len(messageID), s.ID, s.MessageIDLen())
+		return nil, nil, fmt.Errorf("algorithms: message ID is %d bytes, suite %v needs %d", len(messageID), s.id, s.MessageIDLen())
 	}
 	var id [2]byte
-	binary.BigEndian.PutUint16(id[:], uint16(s.ID))
-	switch s.KDF {
+	binary.BigEndian.PutUint16(id[:], uint16(s.id))
+	switch s.kdf {
 	case KDFIdentity:
 		return append([]byte(nil), plaintextDataKey...), nil, nil
 	case KDFHKDF:
-		dk, err := hkdf.Key(s.KDFHash, plaintextDataKey, nil, string(id[:])+string(messageID), s.KeyLen)
+		dk, err := hkdf.Key(s.kdfHash, plaintextDataKey, nil, string(id[:])+string(messageID), s.keyLen)
 		return dk, nil, err
 	default:
-		prk, err := hkdf.Extract(s.KDFHash, plaintextDataKey, messageID)
+		prk, err := hkdf.Extract(s.kdfHash, plaintextDataKey, messageID)
 		if err != nil {
 			return nil, nil, err
 		}
-		dk, err := hkdf.Expand(s.KDFHash, prk, string(id[:])+"DERIVEKEY", s.KeyLen)
+		dk, err := hkdf.Expand(s.kdfHash, prk, string(id[:])+"DERIVEKEY", s.keyLen)
 		if err != nil {
 			return nil, nil, err
 		}
-		ck, err := hkdf.Expand(s.KDFHash, prk, "COMMITKEY", s.SuiteDataLen)
+		ck, err := hkdf.Expand(s.kdfHash, prk, "COMMITKEY", s.suiteDataLen)
 		clear(prk)
 		return dk, ck, err
 	}
@@ -49,16 +49,16 @@ func (s *Suite) DeriveKeys(plaintextDataKey, messageID []byte) (dataKey, commitK
 // DeriveKeysNetV400 derives the data key the way the ESDK for .NET 4.0.0
 // did for format 1 HKDF suites: without the message ID in the HKDF info. It
 // exists only to read messages that release wrote; never use it to encrypt.
-func (s *Suite) DeriveKeysNetV400(plaintextDataKey, messageID []byte) (dataKey, commitKey []byte, err error) {
-	if s.KDF != KDFHKDF {
+func (s Suite) DeriveKeysNetV400(plaintextDataKey, messageID []byte) (dataKey, commitKey []byte, err error) {
+	if s.kdf != KDFHKDF {
 		return s.DeriveKeys(plaintextDataKey, messageID)
 	}
-	if len(plaintextDataKey) != s.KeyLen {
-		return nil, nil, fmt.Errorf("algorithms: plaintext data key is %d bytes, suite %v needs %d", len(plaintextDataKey), s.ID, s.KeyLen)
+	if len(plaintextDataKey) != s.keyLen {
+		return nil, nil, fmt.Errorf("algorithms: plaintext data key is %d bytes, suite %v needs %d", len(plaintextDataKey), s.id, s.keyLen)
 	}
 	var id [2]byte
-	binary.BigEndian.PutUint16(id[:], uint16(s.ID))
-	dk, err := hkdf.Key(s.KDFHash, plaintextDataKey, nil, string(id[:]), s.KeyLen)
+	binary.BigEndian.PutUint16(id[:], uint16(s.id))
+	dk, err := hkdf.Key(s.kdfHash, plaintextDataKey, nil, string(id[:]), s.keyLen)
 	return dk, nil, err
 }
 

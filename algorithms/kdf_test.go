@@ -3,6 +3,7 @@ package algorithms_test
 import (
 	"bytes"
 	"crypto/hmac"
+	sha256pkg "crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -50,7 +51,7 @@ func seq(n int, start byte) []byte {
 	return b
 }
 
-func mustLookup(t testing.TB, id algorithms.ID) *algorithms.Suite {
+func mustLookup(t testing.TB, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {
@@ -62,7 +63,7 @@ func mustLookup(t testing.TB, id algorithms.ID) *algorithms.Suite {
 // TestRFC5869Helper checks the test's own HKDF against RFC 5869 test case 1,
 // so that a mistake in the helper cannot hide a mistake in the code.
 func TestRFC5869Helper(t *testing.T) {
-	sha256 := mustLookup(t, 0x0178).KDFHash
+	sha256 := sha256pkg.New
 	ikm := bytes.Repeat([]byte{0x0b}, 22)
 	salt := seq(13, 0)
 	info := seq(10, 0xf0)
@@ -90,7 +91,7 @@ func hexs(b []byte) string {
 func TestDeriveKeysIdentity(t *testing.T) {
 	for _, id := range []algorithms.ID{0x0014, 0x0046, 0x0078} {
 		s := mustLookup(t, id)
-		pdk := seq(s.KeyLen, 1)
+		pdk := seq(s.KeyLen(), 1)
 		dk, ck, err := s.DeriveKeys(pdk, seq(16, 100))
 		if err != nil {
 			t.Fatalf("%v: %v", s, err)
@@ -109,25 +110,25 @@ func TestDeriveKeysIdentity(t *testing.T) {
 // them with the RFC 5869 helper.
 func TestDeriveKeysKnownAnswer(t *testing.T) {
 	for _, s := range algorithms.All() {
-		if s.KDF == algorithms.KDFIdentity {
+		if s.KDF() == algorithms.KDFIdentity {
 			continue
 		}
-		pdk := seq(s.KeyLen, 0x20)
+		pdk := seq(s.KeyLen(), 0x20)
 		mid := seq(s.MessageIDLen(), 0x80)
 		dk, ck, err := s.DeriveKeys(pdk, mid)
 		if err != nil {
 			t.Fatalf("%v: %v", s, err)
 		}
 		var wantDK, wantCK []byte
-		switch s.KDF {
+		switch s.KDF() {
 		case algorithms.KDFHKDF:
 			// salt = hashLen zeros, info = u16(id) || message ID.
 			prk := rfcExtract(s.KDFHash, nil, pdk)
-			wantDK = rfcExpand(s.KDFHash, prk, append(u16(uint16(s.ID)), mid...), s.KeyLen)
+			wantDK = rfcExpand(s.KDFHash, prk, append(u16(uint16(s.ID())), mid...), s.KeyLen())
 		case algorithms.KDFHKDFCommit:
 			// salt = message ID; info = u16(id) || "DERIVEKEY" and "COMMITKEY".
 			prk := rfcExtract(s.KDFHash, mid, pdk)
-			wantDK = rfcExpand(s.KDFHash, prk, append(u16(uint16(s.ID)), "DERIVEKEY"...), 32)
+			wantDK = rfcExpand(s.KDFHash, prk, append(u16(uint16(s.ID())), "DERIVEKEY"...), 32)
 			wantCK = rfcExpand(s.KDFHash, prk, []byte("COMMITKEY"), 32)
 		}
 		if !bytes.Equal(dk, wantDK) {
@@ -136,7 +137,7 @@ func TestDeriveKeysKnownAnswer(t *testing.T) {
 		if !bytes.Equal(ck, wantCK) {
 			t.Errorf("%v: commit key = %x, want %x", s, ck, wantCK)
 		}
-		if len(dk) != s.KeyLen {
+		if len(dk) != s.KeyLen() {
 			t.Errorf("%v: data key is %d bytes", s, len(dk))
 		}
 	}
@@ -167,20 +168,20 @@ func TestDeriveKeysFixed(t *testing.T) {
 
 func TestDeriveKeysNetV400(t *testing.T) {
 	for _, s := range algorithms.All() {
-		pdk := seq(s.KeyLen, 3)
+		pdk := seq(s.KeyLen(), 3)
 		mid := seq(s.MessageIDLen(), 9)
 		dk, ck, err := s.DeriveKeysNetV400(pdk, mid)
 		if err != nil {
 			t.Fatalf("%v: %v", s, err)
 		}
-		if s.KDF != algorithms.KDFHKDF {
+		if s.KDF() != algorithms.KDFHKDF {
 			wdk, wck, _ := s.DeriveKeys(pdk, mid)
 			if !bytes.Equal(dk, wdk) || !bytes.Equal(ck, wck) {
 				t.Errorf("%v: DeriveKeysNetV400 differs from DeriveKeys for a suite the bug did not touch", s)
 			}
 			continue
 		}
-		want := rfcExpand(s.KDFHash, rfcExtract(s.KDFHash, nil, pdk), u16(uint16(s.ID)), s.KeyLen)
+		want := rfcExpand(s.KDFHash, rfcExtract(s.KDFHash, nil, pdk), u16(uint16(s.ID())), s.KeyLen())
 		if !bytes.Equal(dk, want) || ck != nil {
 			t.Errorf("%v: DeriveKeysNetV400 = %x, want %x (info without the message ID)", s, dk, want)
 		}
@@ -192,9 +193,9 @@ func TestDeriveKeysNetV400(t *testing.T) {
 
 func TestDeriveKeysBadLengths(t *testing.T) {
 	for _, s := range algorithms.All() {
-		good := seq(s.KeyLen, 1)
+		good := seq(s.KeyLen(), 1)
 		mid := seq(s.MessageIDLen(), 1)
-		for _, pdk := range [][]byte{nil, good[:s.KeyLen-1], append(good, 0), seq(s.KeyLen+8, 0)} {
+		for _, pdk := range [][]byte{nil, good[:s.KeyLen()-1], append(good, 0), seq(s.KeyLen()+8, 0)} {
 			if _, _, err := s.DeriveKeys(pdk, mid); err == nil {
 				t.Errorf("%v: DeriveKeys accepted a %d-byte data key", s, len(pdk))
 			}

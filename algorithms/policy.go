@@ -63,7 +63,7 @@ func equalFoldDash(a, b string) bool {
 func (p CommitmentPolicy) Valid() bool { return p >= 0 && int(p) < len(policyNames) }
 
 // AllowsEncrypt reports whether the policy allows encrypting with s.
-func (p CommitmentPolicy) AllowsEncrypt(s *Suite) bool {
+func (p CommitmentPolicy) AllowsEncrypt(s Suite) bool {
 	if p == ForbidEncryptAllowDecrypt {
 		return !s.Committing()
 	}
@@ -71,7 +71,7 @@ func (p CommitmentPolicy) AllowsEncrypt(s *Suite) bool {
 }
 
 // AllowsDecrypt reports whether the policy allows decrypting messages of s.
-func (p CommitmentPolicy) AllowsDecrypt(s *Suite) bool {
+func (p CommitmentPolicy) AllowsDecrypt(s Suite) bool {
 	return p != RequireEncryptRequireDecrypt || s.Committing()
 }
 

@@ -20,11 +20,11 @@ const PublicKeyContextKey = "aws-crypto-public-key"
 var ErrSignature = errors.New("algorithms: signature does not verify")
 
 // GenerateSigningKey makes a fresh ECDSA key pair on the suite's curve.
-func (s *Suite) GenerateSigningKey() (*ecdsa.PrivateKey, error) {
+func (s Suite) GenerateSigningKey() (*ecdsa.PrivateKey, error) {
 	if !s.Signed() {
-		return nil, fmt.Errorf("algorithms: suite %v does not sign", s.ID)
+		return nil, fmt.Errorf("algorithms: suite %v does not sign", s.id)
 	}
-	return ecdsa.GenerateKey(s.Curve, rand.Reader)
+	return ecdsa.GenerateKey(s.curve, rand.Reader)
 }
 
 // EncodePublicKey returns the form of pub stored in the encryption context:
@@ -44,27 +44,27 @@ func EncodePublicKey(pub *ecdsa.PublicKey) (string, error) {
 // DecodePublicKey parses the encryption context form of a verification key
 // for the suite's curve. Only compressed points are accepted; the point must
 // be on the curve.
-func (s *Suite) DecodePublicKey(encoded string) (*ecdsa.PublicKey, error) {
+func (s Suite) DecodePublicKey(encoded string) (*ecdsa.PublicKey, error) {
 	if !s.Signed() {
-		return nil, fmt.Errorf("algorithms: suite %v does not sign", s.ID)
+		return nil, fmt.Errorf("algorithms: suite %v does not sign", s.id)
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(encoded)
 	if err != nil || strings.ContainsAny(encoded, "\r\n") {
 		return nil, errors.New("algorithms: verification key is not valid base64")
 	}
-	size := (s.Curve.Params().BitSize + 7) / 8
+	size := (s.curve.Params().BitSize + 7) / 8
 	if len(raw) != 1+size || (raw[0] != 2 && raw[0] != 3) {
-		return nil, fmt.Errorf("algorithms: verification key is not a compressed %s point", s.Curve.Params().Name)
+		return nil, fmt.Errorf("algorithms: verification key is not a compressed %s point", s.curve.Params().Name)
 	}
-	x, y := elliptic.UnmarshalCompressed(s.Curve, raw)
+	x, y := elliptic.UnmarshalCompressed(s.curve, raw)
 	if x == nil {
-		return nil, fmt.Errorf("algorithms: verification key is not a point on %s", s.Curve.Params().Name)
+		return nil, fmt.Errorf("algorithms: verification key is not a point on %s", s.curve.Params().Name)
 	}
 	full := make([]byte, 1+2*size)
 	full[0] = 4
 	x.FillBytes(full[1 : 1+size])
 	y.FillBytes(full[1+size:])
-	pub, err := ecdsa.ParseUncompressedPublicKey(s.Curve, full)
+	pub, err := ecdsa.ParseUncompressedPublicKey(s.curve, full)
 	if err != nil {
 		return nil, fmt.Errorf("algorithms: verification key: %w", err)
 	}
@@ -76,9 +76,9 @@ type ecdsaSig struct{ R, S *big.Int }
 // Sign signs a message digest and returns a DER signature of exactly
 // [Suite.SignatureLen] bytes: when the first signature has another length
 // it tries the equivalent signature (r, n−s) and otherwise signs again.
-func (s *Suite) Sign(priv *ecdsa.PrivateKey, digest []byte) ([]byte, error) {
+func (s Suite) Sign(priv *ecdsa.PrivateKey, digest []byte) ([]byte, error) {
 	want := s.SignatureLen()
-	n := s.Curve.Params().N
+	n := s.curve.Params().N
 	for range 64 {
 		sig, err := ecdsa.SignASN1(rand.Reader, priv, digest)
 		if err != nil {

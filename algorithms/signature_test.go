@@ -29,7 +29,7 @@ func TestPublicKeyRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if priv.Curve != s.Curve {
+			if priv.Curve != s.Curve() {
 				t.Fatalf("%v: key on %v", s, priv.Curve.Params().Name)
 			}
 			enc, err := algorithms.EncodePublicKey(&priv.PublicKey)
@@ -44,7 +44,7 @@ func TestPublicKeyRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Independent check of the SEC 1 compressed form.
-			want := elliptic.MarshalCompressed(s.Curve, priv.X, priv.Y)
+			want := elliptic.MarshalCompressed(s.Curve(), priv.X, priv.Y)
 			if string(raw) != string(want) || len(raw) != c.rawLen {
 				t.Fatalf("%v: encoded point %x, want %x", s, raw, want)
 			}
@@ -74,7 +74,7 @@ func TestDecodePublicKeyRejects(t *testing.T) {
 		}
 		return base64.StdEncoding.EncodeToString(b)
 	}
-	comp256 := elliptic.MarshalCompressed(p256.Curve, k256.X, k256.Y)
+	comp256 := elliptic.MarshalCompressed(p256.Curve(), k256.X, k256.Y)
 	withPrefix := func(raw []byte, prefix byte) string {
 		b := append([]byte{prefix}, raw[1:]...)
 		return base64.StdEncoding.EncodeToString(b)
@@ -82,7 +82,7 @@ func TestDecodePublicKeyRejects(t *testing.T) {
 
 	cases := []struct {
 		name  string
-		suite *algorithms.Suite
+		suite algorithms.Suite
 		in    string
 	}{
 		{"uncompressed P-256", p256, uncompressed(k256)},
@@ -94,13 +94,13 @@ func TestDecodePublicKeyRejects(t *testing.T) {
 		{"prefix 04", p256, withPrefix(comp256, 4)},
 		{"prefix 00", p256, withPrefix(comp256, 0)},
 		{"prefix 01", p256, withPrefix(comp256, 1)},
-		{"x not on curve P-256", p256, notOnCurve(t, p256.Curve)},
-		{"x not on curve P-384", p384, notOnCurve(t, p384.Curve)},
+		{"x not on curve P-256", p256, notOnCurve(t, p256.Curve())},
+		{"x not on curve P-384", p384, notOnCurve(t, p384.Curve())},
 		{"x >= p", p256, base64.StdEncoding.EncodeToString(append([]byte{2}, fill(32, 0xff)...))},
 		{"empty", p256, ""},
 		{"bad base64", p256, "!!!!" + enc256[4:]},
 		// 33 bytes encode to 44 characters without padding, so use P-384 (49 bytes).
-		{"unpadded base64", p384, base64.RawStdEncoding.EncodeToString(elliptic.MarshalCompressed(p384.Curve, k384.X, k384.Y))},
+		{"unpadded base64", p384, base64.RawStdEncoding.EncodeToString(elliptic.MarshalCompressed(p384.Curve(), k384.X, k384.Y))},
 		{"URL-safe alphabet", p256, base64URLVariant(t, p256)},
 		{"space", p256, enc256[:20] + " " + enc256[20:]},
 		{"tab", p256, enc256[:20] + "\t" + enc256[20:]},
@@ -146,10 +146,10 @@ func notOnCurve(t *testing.T, c elliptic.Curve) string {
 
 // base64URLVariant returns the URL-safe encoding of a P-256 key whose
 // standard encoding contains '+' or '/', so the two alphabets differ.
-func base64URLVariant(t *testing.T, s *algorithms.Suite) string {
+func base64URLVariant(t *testing.T, s algorithms.Suite) string {
 	for range 1000 {
 		k, _ := s.GenerateSigningKey()
-		raw := elliptic.MarshalCompressed(s.Curve, k.X, k.Y)
+		raw := elliptic.MarshalCompressed(s.Curve(), k.X, k.Y)
 		std := base64.StdEncoding.EncodeToString(raw)
 		url := base64.URLEncoding.EncodeToString(raw)
 		if std != url {

@@ -51,39 +51,72 @@ const (
 	KDFHKDFCommit            // HKDF-SHA512 with the message ID as salt, plus a commitment key
 )
 
-// Suite describes one algorithm suite. Suites are immutable values obtained
-// from [Lookup] or [All].
+// Suite describes one algorithm suite. A Suite is an immutable value:
+// [Lookup] and [All] return copies of the package's table, whose fields no
+// caller can change, and the zero Suite is no suite (its ID is 0).
 type Suite struct {
-	ID ID
-	// MessageFormat is the message format version that carries this suite: 1 or 2.
-	MessageFormat int
-	// KeyLen is the AES key length in bytes; it is also the length of the
-	// plaintext data key.
-	KeyLen int
-	// KDF is the key derivation function; KDFHash its hash (nil for KDFIdentity).
-	KDF     KDF
-	KDFHash func() hash.Hash
-	// Curve is the ECDSA curve of the message signature, nil when the suite
-	// does not sign. SignatureHash is its hash.
-	Curve         elliptic.Curve
-	SignatureHash func() hash.Hash
-	// SuiteDataLen is the length of the header's algorithm suite data (the
-	// commitment key): 32 for committing suites, otherwise 0.
-	SuiteDataLen int
+	id            ID
+	messageFormat int
+	keyLen        int
+	kdf           KDF
+	kdfHash       func() hash.Hash
+	curve         elliptic.Curve
+	signatureHash func() hash.Hash
+	suiteDataLen  int
 }
 
+// ID is the suite's identifier.
+func (s Suite) ID() ID { return s.id }
+
+// MessageFormat is the message format version that carries this suite: 1
+// or 2.
+func (s Suite) MessageFormat() int { return s.messageFormat }
+
+// KeyLen is the AES key length in bytes; it is also the length of the
+// plaintext data key.
+func (s Suite) KeyLen() int { return s.keyLen }
+
+// KDF is the suite's key derivation function.
+func (s Suite) KDF() KDF { return s.kdf }
+
+// KDFHash returns a new hash of the suite's key derivation, nil for the
+// identity KDF.
+func (s Suite) KDFHash() hash.Hash {
+	if s.kdfHash == nil {
+		return nil
+	}
+	return s.kdfHash()
+}
+
+// Curve is the ECDSA curve of the message signature, nil when the suite
+// does not sign.
+func (s Suite) Curve() elliptic.Curve { return s.curve }
+
+// SignatureHash returns a new hash of the message signature, nil when the
+// suite does not sign.
+func (s Suite) SignatureHash() hash.Hash {
+	if s.signatureHash == nil {
+		return nil
+	}
+	return s.signatureHash()
+}
+
+// SuiteDataLen is the length of the header's algorithm suite data (the
+// commitment key): 32 for committing suites, otherwise 0.
+func (s Suite) SuiteDataLen() int { return s.suiteDataLen }
+
 var suites = [...]Suite{
-	{ID: 0x0014, MessageFormat: 1, KeyLen: 16, KDF: KDFIdentity},
-	{ID: 0x0046, MessageFormat: 1, KeyLen: 24, KDF: KDFIdentity},
-	{ID: 0x0078, MessageFormat: 1, KeyLen: 32, KDF: KDFIdentity},
-	{ID: 0x0114, MessageFormat: 1, KeyLen: 16, KDF: KDFHKDF, KDFHash: sha256.New},
-	{ID: 0x0146, MessageFormat: 1, KeyLen: 24, KDF: KDFHKDF, KDFHash: sha256.New},
-	{ID: 0x0178, MessageFormat: 1, KeyLen: 32, KDF: KDFHKDF, KDFHash: sha256.New},
-	{ID: 0x0214, MessageFormat: 1, KeyLen: 16, KDF: KDFHKDF, KDFHash: sha256.New, Curve: elliptic.P256(), SignatureHash: sha256.New},
-	{ID: 0x0346, MessageFormat: 1, KeyLen: 24, KDF: KDFHKDF, KDFHash: sha512.New384, Curve: elliptic.P384(), SignatureHash: sha512.New384},
-	{ID: 0x0378, MessageFormat: 1, KeyLen: 32, KDF: KDFHKDF, KDFHash: sha512.New384, Curve: elliptic.P384(), SignatureHash: sha512.New384},
-	{ID: 0x0478, MessageFormat: 2, KeyLen: 32, KDF: KDFHKDFCommit, KDFHash: sha512.New, SuiteDataLen: 32},
-	{ID: 0x0578, MessageFormat: 2, KeyLen: 32, KDF: KDFHKDFCommit, KDFHash: sha512.New, Curve: elliptic.P384(), SignatureHash: sha512.New384, SuiteDataLen: 32},
+	{id: 0x0014, messageFormat: 1, keyLen: 16, kdf: KDFIdentity},
+	{id: 0x0046, messageFormat: 1, keyLen: 24, kdf: KDFIdentity},
+	{id: 0x0078, messageFormat: 1, keyLen: 32, kdf: KDFIdentity},
+	{id: 0x0114, messageFormat: 1, keyLen: 16, kdf: KDFHKDF, kdfHash: sha256.New},
+	{id: 0x0146, messageFormat: 1, keyLen: 24, kdf: KDFHKDF, kdfHash: sha256.New},
+	{id: 0x0178, messageFormat: 1, keyLen: 32, kdf: KDFHKDF, kdfHash: sha256.New},
+	{id: 0x0214, messageFormat: 1, keyLen: 16, kdf: KDFHKDF, kdfHash: sha256.New, curve: elliptic.P256(), signatureHash: sha256.New},
+	{id: 0x0346, messageFormat: 1, keyLen: 24, kdf: KDFHKDF, kdfHash: sha512.New384, curve: elliptic.P384(), signatureHash: sha512.New384},
+	{id: 0x0378, messageFormat: 1, keyLen: 32, kdf: KDFHKDF, kdfHash: sha512.New384, curve: elliptic.P384(), signatureHash: sha512.New384},
+	{id: 0x0478, messageFormat: 2, keyLen: 32, kdf: KDFHKDFCommit, kdfHash: sha512.New, suiteDataLen: 32},
+	{id: 0x0578, messageFormat: 2, keyLen: 32, kdf: KDFHKDFCommit, kdfHash: sha512.New, curve: elliptic.P384(), signatureHash: sha512.New384, suiteDataLen: 32},
 }
 
 var names = map[ID]string{
@@ -103,22 +136,18 @@ var names = map[ID]string{
 // Lookup returns the suite with the given ID. Only the eleven ESDK suites
 // exist; any other ID (including the MPL's S3EC and DB-ESDK suites) is an
 // error.
-func Lookup(id ID) (*Suite, error) {
+func Lookup(id ID) (Suite, error) {
 	for i := range suites {
-		if suites[i].ID == id {
-			return &suites[i], nil
+		if suites[i].id == id {
+			return suites[i], nil
 		}
 	}
-	return nil, fmt.Errorf("algorithms: unknown algorithm suite 0x%04x", uint16(id))
+	return Suite{}, fmt.Errorf("algorithms: unknown algorithm suite 0x%04x", uint16(id))
 }
 
 // All returns every ESDK suite, in ascending ID order.
-func All() []*Suite {
-	out := make([]*Suite, len(suites))
-	for i := range suites {
-		out[i] = &suites[i]
-	}
-	return out
+func All() []Suite {
+	return append([]Suite(nil), suites[:]...)
 }
 
 // String returns the suite's canonical ESDK name, or its hex ID when unknown.
@@ -151,18 +180,18 @@ func ParseID(s string) (ID, error) {
 }
 
 // String returns the suite's canonical name.
-func (s *Suite) String() string { return s.ID.String() }
+func (s Suite) String() string { return s.id.String() }
 
 // Committing reports whether the suite uses key commitment (message format 2).
-func (s *Suite) Committing() bool { return s.KDF == KDFHKDFCommit }
+func (s Suite) Committing() bool { return s.kdf == KDFHKDFCommit }
 
 // Signed reports whether messages of this suite carry an ECDSA signature.
-func (s *Suite) Signed() bool { return s.Curve != nil }
+func (s Suite) Signed() bool { return s.curve != nil }
 
 // MessageIDLen is the length of the header's message ID: 16 bytes in
 // format 1, 32 in format 2.
-func (s *Suite) MessageIDLen() int {
-	if s.MessageFormat == 2 {
+func (s Suite) MessageIDLen() int {
+	if s.messageFormat == 2 {
 		return 32
 	}
 	return 16
@@ -171,8 +200,8 @@ func (s *Suite) MessageIDLen() int {
 // SignatureLen is the length of the DER signatures this library writes for
 // the suite (71 for P-256, 103 for P-384), the fixed length the Python, Java
 // and C SDKs also use; 0 for unsigned suites.
-func (s *Suite) SignatureLen() int {
-	switch s.Curve {
+func (s Suite) SignatureLen() int {
+	switch s.curve {
 	case nil:
 		return 0
 	case elliptic.P256():

@@ -49,42 +49,42 @@ func TestSuiteTable(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Lookup(0x%04x): %v", uint16(row.id), err)
 		}
-		if all[i] != s {
-			t.Errorf("All()[%d] = %v, want the Lookup pointer for 0x%04x (ascending order)", i, all[i], uint16(row.id))
+		if all[i].ID() != s.ID() {
+			t.Errorf("All()[%d] = %v, want 0x%04x (ascending order)", i, all[i], uint16(row.id))
 		}
-		if s.ID != row.id {
-			t.Errorf("0x%04x: ID = 0x%04x", uint16(row.id), uint16(s.ID))
+		if s.ID() != row.id {
+			t.Errorf("0x%04x: ID = 0x%04x", uint16(row.id), uint16(s.ID()))
 		}
-		if got := s.ID.String(); got != row.name {
+		if got := s.ID().String(); got != row.name {
 			t.Errorf("0x%04x: String() = %q, want %q", uint16(row.id), got, row.name)
 		}
 		if got := s.String(); got != row.name {
 			t.Errorf("0x%04x: Suite.String() = %q, want %q", uint16(row.id), got, row.name)
 		}
-		if s.MessageFormat != row.format {
-			t.Errorf("%v: MessageFormat = %d, want %d", s, s.MessageFormat, row.format)
+		if s.MessageFormat() != row.format {
+			t.Errorf("%v: MessageFormat = %d, want %d", s, s.MessageFormat(), row.format)
 		}
-		if s.KeyLen != row.keyLen {
-			t.Errorf("%v: KeyLen = %d, want %d", s, s.KeyLen, row.keyLen)
+		if s.KeyLen() != row.keyLen {
+			t.Errorf("%v: KeyLen = %d, want %d", s, s.KeyLen(), row.keyLen)
 		}
-		if s.KDF != row.kdf {
-			t.Errorf("%v: KDF = %d, want %d", s, s.KDF, row.kdf)
+		if s.KDF() != row.kdf {
+			t.Errorf("%v: KDF = %d, want %d", s, s.KDF(), row.kdf)
 		}
 		switch {
-		case row.kdfHashSize == 0 && s.KDFHash != nil:
+		case row.kdfHashSize == 0 && s.KDFHash() != nil:
 			t.Errorf("%v: KDFHash set for the identity KDF", s)
-		case row.kdfHashSize != 0 && s.KDFHash == nil:
+		case row.kdfHashSize != 0 && s.KDFHash() == nil:
 			t.Errorf("%v: KDFHash is nil", s)
 		case row.kdfHashSize != 0 && s.KDFHash().Size() != row.kdfHashSize:
 			t.Errorf("%v: KDF hash size = %d, want %d", s, s.KDFHash().Size(), row.kdfHashSize)
 		}
-		if s.Curve != row.curve {
-			t.Errorf("%v: Curve = %v, want %v", s, s.Curve, row.curve)
+		if s.Curve() != row.curve {
+			t.Errorf("%v: Curve = %v, want %v", s, s.Curve(), row.curve)
 		}
 		switch {
-		case row.sigHashSize == 0 && s.SignatureHash != nil:
+		case row.sigHashSize == 0 && s.SignatureHash() != nil:
 			t.Errorf("%v: SignatureHash set for an unsigned suite", s)
-		case row.sigHashSize != 0 && s.SignatureHash == nil:
+		case row.sigHashSize != 0 && s.SignatureHash() == nil:
 			t.Errorf("%v: SignatureHash is nil", s)
 		case row.sigHashSize != 0 && s.SignatureHash().Size() != row.sigHashSize:
 			t.Errorf("%v: signature hash size = %d, want %d", s, s.SignatureHash().Size(), row.sigHashSize)
@@ -96,11 +96,11 @@ func TestSuiteTable(t *testing.T) {
 			t.Errorf("%v: Committing() = %v, want %v", s, s.Committing(), row.committing)
 		}
 		// Committing suites are exactly those with high byte 4 or 5.
-		if hb := uint16(s.ID) >> 8; (hb == 4 || hb == 5) != s.Committing() {
+		if hb := uint16(s.ID()) >> 8; (hb == 4 || hb == 5) != s.Committing() {
 			t.Errorf("%v: high byte %d disagrees with Committing()", s, hb)
 		}
-		if s.SuiteDataLen != row.suiteDataLen {
-			t.Errorf("%v: SuiteDataLen = %d, want %d", s, s.SuiteDataLen, row.suiteDataLen)
+		if s.SuiteDataLen() != row.suiteDataLen {
+			t.Errorf("%v: SuiteDataLen = %d, want %d", s, s.SuiteDataLen(), row.suiteDataLen)
 		}
 		if s.MessageIDLen() != row.messageIDLen {
 			t.Errorf("%v: MessageIDLen() = %d, want %d", s, s.MessageIDLen(), row.messageIDLen)
@@ -149,7 +149,7 @@ func TestLookupRejects(t *testing.T) {
 		0x0015, 0x0079, 0x0115, 0x0279, 0x0479, 0x0678, 0x7800, 0x7805, 0xffff,
 	} {
 		s, err := algorithms.Lookup(algorithms.ID(id))
-		if err == nil || s != nil {
+		if err == nil || s.ID() != 0 {
 			t.Errorf("Lookup(0x%04x) = %v, %v; want an error", id, s, err)
 		}
 		if got := algorithms.ID(id).String(); !strings.EqualFold(got, "0x"+strings.TrimPrefix(hex4(id), "0x")) {
@@ -195,5 +195,25 @@ func TestParseID(t *testing.T) {
 		if got, err := algorithms.ParseID(in); err == nil {
 			t.Errorf("ParseID(%q) = 0x%04x, want an error", in, uint16(got))
 		}
+	}
+}
+
+// TestSuitesAreValues: what Lookup and All return are copies; a caller
+// that overwrites them changes nothing for anyone else.
+func TestSuitesAreValues(t *testing.T) {
+	all := algorithms.All()
+	for i := range all {
+		all[i] = algorithms.Suite{}
+	}
+	s, err := algorithms.Lookup(algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384)
+	if err != nil || s.KeyLen() != 32 || !s.Signed() || !s.Committing() {
+		t.Fatalf("Lookup after overwriting All's result: %v, %v", s, err)
+	}
+	if again := algorithms.All(); again[0].ID() != algorithms.AES_128_GCM_IV12_TAG16_NO_KDF {
+		t.Errorf("All()[0] = %v after a caller overwrote an earlier result", again[0])
+	}
+	var zero algorithms.Suite
+	if zero.ID() != 0 || zero.Signed() || zero.SignatureHash() != nil || zero.KDFHash() != nil {
+		t.Error("the zero Suite is not an empty suite")
 	}
 }

@@ -37,9 +37,11 @@ type Client struct {
 	MaxEncryptedDataKeys int
 	// Concurrency is how many goroutines may seal or open the frames of
 	// one stream at once: the stream's own and helpers from a pool shared
-	// by all streams (one per processor; an idle helper polls for work for
-	// about 100µs before it sleeps). 0 means GOMAXPROCS, 1 means
-	// sequential. Small writes and messages are processed sequentially
+	// by all streams (at most GOMAXPROCS, started on demand; an idle
+	// helper polls for work for about 100µs before it sleeps, and exits
+	// after two seconds without work). 0 means GOMAXPROCS, 1 means
+	// sequential: only the caller's goroutine, no helper and no hashing
+	// goroutine. Small writes and messages are processed sequentially
 	// whatever it says.
 	Concurrency int
 }

@@ -39,7 +39,7 @@ func TestRequiredEncryptionContext(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &encryptsdk.Client{Manager: rcm, CommitmentPolicy: policyFor(s, true)}
-			name := kind.name + " " + s.ID.String()
+			name := kind.name + " " + s.ID().String()
 
 			var buf bytes.Buffer
 			e, err := c.Encrypt(bg, &buf, &encryptsdk.EncryptOptions{Suite: id, EncryptionContext: ec})

@@ -1,18 +1,23 @@
 package encryptsdk
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/internal/frame"
+	"github.com/go-esdk/esdk/internal/wire"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -38,7 +43,7 @@ type Decryptor struct {
 	mr       *format.Reader
 	hdr      *format.Header
 	auth     format.HeaderAuth
-	suite    *algorithms.Suite
+	suite    algorithms.Suite
 	ec       materials.EncryptionContext
 	dataKey  materials.EncryptedDataKey
 	cipher   *frame.Cipher
@@ -48,6 +53,10 @@ type Decryptor struct {
 	pub      *ecdsa.PublicKey
 	buffer   bool
 	workers  int
+	// br is the buffer of a streaming source (nil for a one-shot message);
+	// local says reading never waits on another party.
+	br    *bufio.Reader
+	local bool
 
 	rel     *frame.Batch   // frames being released
 	relNext int            // index in rel of the next frame to release
@@ -71,11 +80,17 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 	if opts == nil {
 		opts = &DecryptOptions{}
 	}
-	d, err := c.decrypt(ctx, format.NewReader(src, c.limits(opts)), opts)
+	br, ok := src.(*bufio.Reader)
+	if !ok || br.Size() < readBufferSize {
+		br = bufio.NewReaderSize(src, readBufferSize)
+	}
+	d, err := c.decrypt(ctx, format.NewReader(br, c.limits(opts)), opts)
 	if err != nil {
 		return nil, err
 	}
-	if d.verifier != nil {
+	d.br, d.local = br, isLocal(src)
+	if d.verifier != nil && d.workers > 1 {
+		// A sequential stream hashes each frame as it reads it instead.
 		d.startHasher()
 	}
 	return d, nil
@@ -127,10 +142,10 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	}
 	suite := hdr.Suite
 	if !c.CommitmentPolicy.AllowsDecrypt(suite) {
-		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
+		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 	}
 	if opts.UnsignedOnly && suite.Signed() {
-		return nil, fmt.Errorf("%w (suite %v)", ErrSignedMessage, suite.ID)
+		return nil, fmt.Errorf("%w (suite %v)", ErrSignedMessage, suite.ID())
 	}
 	m, err := c.Manager.DecryptMaterials(ctx, materials.DecryptionRequest{
 		Suite:                       suite,
@@ -142,14 +157,25 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	if err != nil {
 		return nil, err
 	}
-	defer clear(m.PlaintextDataKey)
+	defer func() {
+		clear(m.PlaintextDataKey)
+		for _, c := range m.Candidates {
+			clear(c.PlaintextDataKey)
+		}
+	}()
 	switch {
-	case m.Suite != suite:
-		return nil, fmt.Errorf("%w: materials are for suite %v, message is %v", materials.ErrInvalidMaterials, m.Suite.ID, suite.ID)
+	case m.Suite.ID() != suite.ID():
+		return nil, fmt.Errorf("%w: materials are for suite %v, message is %v", materials.ErrInvalidMaterials, m.Suite.ID(), suite.ID())
 	case !c.CommitmentPolicy.AllowsDecrypt(m.Suite):
-		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
+		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 	case suite.Signed() && m.VerificationKey == nil:
 		return nil, fmt.Errorf("%w: no verification key for a signed suite", materials.ErrInvalidMaterials)
+	}
+	if err := carries(m.EncryptionContext, hdr.EncryptionContext, "stored"); err != nil {
+		return nil, err
+	}
+	if err := carries(m.EncryptionContext, opts.EncryptionContext, "expected"); err != nil {
+		return nil, err
 	}
 	auth, err := mr.ReadHeaderAuth()
 	if err != nil {
@@ -159,10 +185,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	if err != nil {
 		return nil, err
 	}
-	fc, err := openHeader(suite, m.PlaintextDataKey, hdr, raw, auth, authOnly)
-	if errors.Is(err, ErrHeaderAuthentication) && opts.NetV400Retry {
-		fc, err = openHeaderNetV400(suite, m.PlaintextDataKey, hdr, raw, auth, m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys))
-	}
+	fc, dataKey, err := openWithKeys(m, hdr, raw, auth, authOnly, opts.NetV400Retry)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +195,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 		auth:    auth,
 		suite:   suite,
 		ec:      m.EncryptionContext,
-		dataKey: m.DataKey,
+		dataKey: dataKey,
 		cipher:  fc,
 		pub:     m.VerificationKey,
 		buffer:  opts.BufferUntilVerified,
@@ -180,7 +203,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	}
 	d.depth = 1
 	if hdr.ContentType == format.Framed {
-		d.depth = pipelineDepth(batchFrames(int(hdr.FrameLength), d.workers)*int(hdr.FrameLength), d.workers)
+		d.depth = pipelineDepth(batchFrames(frameLenInt(hdr), d.workers)*frameLenInt(hdr), d.workers)
 	}
 	// A sequential stream still reads one batch ahead while the one before
 	// is consumed.
@@ -195,9 +218,70 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	return d, nil
 }
 
+// openWithKeys tries the candidate data keys of m in order, then its
+// authenticated data key, and returns the cipher of the first that passes
+// the key commitment and header authentication, with the encrypted data
+// key it came from.
+//
+// A candidate was not authenticated by its keyring (RSA PKCS #1 v1.5 with
+// implicit rejection), so its failure must not tell a padding error from a
+// wrong key: each candidate costs the same work (key derivation, the
+// commitment comparison and the header tag check, whatever the first
+// result) and every failed one is described by the same words. When all
+// fail and there is no authenticated key, the error is a
+// [*NoDecryptableKeyError], as for a wrong key of any other keyring. The
+// authenticated key's failure, which can only be tampering, is reported as
+// what it is.
+func openWithKeys(m materials.DecryptionMaterials, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte, netRetry bool) (*frame.Cipher, materials.EncryptedDataKey, error) {
+	suite := hdr.Suite
+	var netAuthOnly materials.EncryptionContext
+	if netRetry {
+		netAuthOnly = m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys)
+	}
+	var errs []error
+	for i, c := range m.Candidates {
+		fc := openCandidate(suite, c.PlaintextDataKey, hdr, raw, auth, authOnly)
+		if fc == nil && netRetry {
+			fc, _ = openHeaderNetV400(suite, c.PlaintextDataKey, hdr, raw, auth, netAuthOnly)
+		}
+		if fc != nil {
+			return fc, c.DataKey, nil
+		}
+		errs = append(errs, fmt.Errorf("candidate data key %d, from an encrypted data key of provider %q, did not authenticate the message header", i, c.DataKey.ProviderID))
+	}
+	if m.PlaintextDataKey == nil {
+		return nil, materials.EncryptedDataKey{}, &NoDecryptableKeyError{Reason: "no data key obtained from the encrypted data keys authenticated the message", Errs: errs}
+	}
+	fc, err := openHeader(suite, m.PlaintextDataKey, hdr, raw, auth, authOnly)
+	if errors.Is(err, ErrHeaderAuthentication) && netRetry {
+		fc, err = openHeaderNetV400(suite, m.PlaintextDataKey, hdr, raw, auth, netAuthOnly)
+	}
+	return fc, m.DataKey, err
+}
+
+// openCandidate derives the message keys from a candidate data key and
+// returns the cipher if both the key commitment (for committing suites)
+// and the header tag verify, else nil. Both checks always run.
+func openCandidate(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) *frame.Cipher {
+	dataKey, commitKey, err := suite.DeriveKeys(pdk, hdr.MessageID)
+	if err != nil {
+		return nil
+	}
+	defer clear(dataKey)
+	committed := true
+	if suite.Committing() {
+		committed = algorithms.CheckCommitment(commitKey, hdr.SuiteData) == nil
+	}
+	fc, err := verifyHeader(dataKey, hdr, raw, auth, authOnly)
+	if !committed || err != nil {
+		return nil
+	}
+	return fc
+}
+
 // openHeader derives the message keys, checks key commitment (in constant
 // time, before anything else) and verifies the header tag.
-func openHeader(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) (*frame.Cipher, error) {
+func openHeader(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) (*frame.Cipher, error) {
 	dataKey, commitKey, err := suite.DeriveKeys(pdk, hdr.MessageID)
 	if err != nil {
 		return nil, err
@@ -226,7 +310,7 @@ func verifyHeader(dataKey []byte, hdr *format.Header, raw []byte, auth format.He
 // openHeaderNetV400 verifies a header written by the ESDK for .NET 4.0.0:
 // its format 1 HKDF keys omit the message ID, and its header AAD carries
 // the authenticate-only context with a pair count even when empty.
-func openHeaderNetV400(suite *algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly materials.EncryptionContext) (*frame.Cipher, error) {
+func openHeaderNetV400(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly materials.EncryptionContext) (*frame.Cipher, error) {
 	dataKey, _, err := suite.DeriveKeysNetV400(pdk, hdr.MessageID)
 	if err != nil {
 		return nil, err
@@ -249,7 +333,7 @@ func (d *Decryptor) Header() *format.Header { return d.hdr }
 func (d *Decryptor) HeaderAuth() format.HeaderAuth { return d.auth }
 
 // Suite returns the message's algorithm suite.
-func (d *Decryptor) Suite() *algorithms.Suite { return d.suite }
+func (d *Decryptor) Suite() algorithms.Suite { return d.suite }
 
 // EncryptionContext returns the message's encryption context: the pairs
 // stored in the header and any required pairs supplied by the caller, all
@@ -318,6 +402,10 @@ func (d *Decryptor) next() error {
 					}
 				}
 				if d.buffer {
+					if len(pt) > maxInt-len(d.all) {
+						clear(pt)
+						return fmt.Errorf("encryptsdk: %w: the buffered plaintext does not fit in memory on this platform", ErrBodyTooLarge)
+					}
 					d.all = append(d.all, pt...)
 					if f.Final {
 						d.out = d.all
@@ -357,6 +445,9 @@ func (d *Decryptor) next() error {
 			<-b.Ready
 		}
 		b.Wait(&d.scratch)
+		if err := b.Err(); err != nil {
+			return err
+		}
 		d.rel, d.relNext = b, 0
 	}
 }
@@ -368,11 +459,11 @@ func (d *Decryptor) readBatch() *frame.Batch {
 	b := d.batch()
 	single := d.hdr.ContentType == format.NonFramed
 	b.Single = single
-	fl := int(d.hdr.FrameLength)
+	fl := frameLenInt(d.hdr)
 	for i := 0; i < b.Cap(); i++ {
 		if b.Bufs[i] == nil && !single && fl <= 1<<20 {
 			// Allocated once, the first time a frame needs it.
-			b.Bufs[i] = make([]byte, 0, format.FinalFrameHeaderLen+fl+algorithms.TagLen)
+			b.Bufs[i] = make([]byte, 0, wire.FinalFrameHeaderLen+fl+algorithms.TagLen)
 		}
 		var f format.Frame
 		var err error
@@ -387,6 +478,9 @@ func (d *Decryptor) readBatch() *frame.Batch {
 		}
 		b.Bufs[i] = f.Raw[:0]
 		b.Frames = append(b.Frames, f)
+		if d.verifier != nil && d.hashes == nil {
+			d.verifier.Write(f.Raw) // before the frame is opened in place
+		}
 		if f.Final || !d.frameBuffered() {
 			break
 		}
@@ -416,7 +510,7 @@ func (d *Decryptor) batch() *frame.Batch {
 	d.batches++
 	frames := 1
 	if d.hdr.ContentType == format.Framed {
-		frames = batchFrames(int(d.hdr.FrameLength), d.workers)
+		frames = batchFrames(frameLenInt(d.hdr), d.workers)
 		if d.frameCap > 0 {
 			frames = min(frames, d.frameCap)
 		}
@@ -428,8 +522,8 @@ func (d *Decryptor) batch() *frame.Batch {
 // for input (which would delay releasing earlier frames): it is read ahead
 // already, or the source is in memory or a regular file.
 func (d *Decryptor) frameBuffered() bool {
-	return d.hdr.ContentType == format.Framed && (d.mr.Local() ||
-		d.mr.Buffered() >= format.RegularFrameHeaderLen+int(d.hdr.FrameLength)+algorithms.TagLen)
+	return d.hdr.ContentType == format.Framed && (d.local ||
+		d.br.Buffered() >= wire.RegularFrameHeaderLen+frameLenInt(d.hdr)+algorithms.TagLen)
 }
 
 // finish verifies the signature and the end of input.
@@ -448,4 +542,39 @@ func (d *Decryptor) finish() error {
 	}
 	d.done = true
 	return nil
+}
+
+// carries checks that the materials' encryption context holds every pair
+// of want, so that materials made for another request (a manager's bug,
+// or a cache entry shared by mistake) are never used.
+func carries(have, want materials.EncryptionContext, what string) error {
+	for _, k := range want.SortedKeys() {
+		if v, ok := have[k]; !ok || v != want[k] {
+			return fmt.Errorf("%w: the materials' encryption context lacks the %s pair with key %q", materials.ErrInvalidMaterials, what, k)
+		}
+	}
+	return nil
+}
+
+// frameLenInt is the message's frame length as an int for sizing buffers
+// and batches, capped at what an int holds: a 32-bit platform reads a
+// message that declares a frame length above 2^31 as long as its frames
+// fit (the reader refuses a frame that does not).
+func frameLenInt(h *format.Header) int { return int(min(uint64(h.FrameLength), maxInt-64)) }
+
+// readBufferSize is the read-ahead of a streaming decryption: enough for
+// a batch of default-length frames.
+const readBufferSize = 256 << 10
+
+// isLocal reports whether reading src never waits on another party: it is
+// in memory or a regular file.
+func isLocal(src io.Reader) bool {
+	switch src := src.(type) {
+	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
+		return true
+	case *os.File:
+		fi, err := src.Stat()
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return false
 }

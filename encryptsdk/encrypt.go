@@ -13,6 +13,7 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/internal/frame"
+	"github.com/go-esdk/esdk/internal/wire"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -30,7 +31,7 @@ type Encryptor struct {
 	headerLen int
 	cipher    *frame.Cipher
 	scratch   frame.Scratch
-	suite     *algorithms.Suite
+	suite     algorithms.Suite
 	signer    hash.Hash
 	hashes    *hashFeed // the hashing goroutine of a parallel signed stream
 	signKey   *ecdsa.PrivateKey
@@ -78,6 +79,8 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		frameLen = DefaultFrameLength
 	case frameLen < 0 || frameLen > 1<<32-1:
 		return nil, fmt.Errorf("encryptsdk: frame length %d is outside 1 to 2^32-1", frameLen)
+	case uint64(frameLen) > maxInt-64:
+		return nil, fmt.Errorf("encryptsdk: %w: frame length %d does not fit in memory on this platform (at most %d)", ErrBodyTooLarge, frameLen, maxInt-64)
 	}
 	if opts.Suite != 0 {
 		suite, err := algorithms.Lookup(opts.Suite)
@@ -85,7 +88,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 			return nil, err
 		}
 		if !c.CommitmentPolicy.AllowsEncrypt(suite) {
-			return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
+			return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 		}
 	}
 	plen := opts.PlaintextLength
@@ -104,13 +107,13 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	defer clear(m.PlaintextDataKey)
 	suite := m.Suite
 	switch {
-	case suite == nil:
+	case suite.ID() == 0:
 		return nil, fmt.Errorf("%w: no algorithm suite", materials.ErrInvalidMaterials)
 	case !c.CommitmentPolicy.AllowsEncrypt(suite):
-		return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID)
-	case opts.Suite != 0 && suite.ID != opts.Suite:
-		return nil, fmt.Errorf("%w: manager chose suite %v, %v was requested", materials.ErrInvalidMaterials, suite.ID, opts.Suite)
-	case len(m.PlaintextDataKey) != suite.KeyLen:
+		return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
+	case opts.Suite != 0 && suite.ID() != opts.Suite:
+		return nil, fmt.Errorf("%w: manager chose suite %v, %v was requested", materials.ErrInvalidMaterials, suite.ID(), opts.Suite)
+	case len(m.PlaintextDataKey) != suite.KeyLen():
 		return nil, fmt.Errorf("%w: data key length", materials.ErrInvalidMaterials)
 	case len(m.EncryptedDataKeys) == 0:
 		return nil, fmt.Errorf("%w: no encrypted data key", materials.ErrInvalidMaterials)
@@ -118,6 +121,9 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		return nil, fmt.Errorf("encryptsdk: %w: %d, limit %d", ErrTooManyEncryptedDataKeys, len(m.EncryptedDataKeys), c.MaxEncryptedDataKeys)
 	case suite.Signed() && m.SigningKey == nil:
 		return nil, fmt.Errorf("%w: signed suite without a signing key", materials.ErrInvalidMaterials)
+	}
+	if err := carries(m.EncryptionContext, ec, "requested"); err != nil {
+		return nil, err
 	}
 
 	messageID := make([]byte, suite.MessageIDLen())
@@ -128,7 +134,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	}
 	defer clear(dataKey)
 	hdr := &format.Header{
-		Version:           byte(suite.MessageFormat),
+		Version:           byte(suite.MessageFormat()),
 		Suite:             suite,
 		MessageID:         messageID,
 		EncryptionContext: m.EncryptionContext.Without(m.RequiredEncryptionContextKeys),
@@ -153,7 +159,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		return nil, err
 	}
 	tag := fc.AEAD().Seal(nil, make([]byte, algorithms.IVLen), nil, append(raw[:len(raw):len(raw)], authOnly...))
-	raw = format.AppendHeaderAuth(raw, hdr.Version, tag)
+	raw = wire.AppendHeaderAuth(raw, hdr.Version, tag)
 
 	e := &Encryptor{
 		w:         dst,
@@ -173,7 +179,7 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		e.signer.Write(raw)
 	}
 	if e.nonFramed {
-		e.body = make([]byte, format.NonFramedHeaderLen)
+		e.body = make([]byte, wire.NonFramedHeaderLen)
 	} else {
 		e.batchLen = batchFrames(e.frameLen, e.workers)
 		e.depth = pipelineDepth(e.batchLen*e.frameLen, e.workers)
@@ -186,7 +192,9 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		e.directMin = e.frameLen
 		switch {
 		case e.workers > 1 && e.signer != nil:
-			e.directMin = e.depth * e.batchLen * e.frameLen
+			// Saturating: with huge frames on 32-bit platforms the product
+			// does not fit int.
+			e.directMin = int(min(int64(e.depth)*int64(e.batchLen)*int64(e.frameLen), maxInt))
 		case e.workers > 1:
 			e.directMin = max(e.frameLen, 64<<10)
 		}
@@ -233,7 +241,7 @@ func (e *Encryptor) Header() *format.Header { return e.hdr }
 // framed message of the given plaintext length, available before any
 // plaintext is written (for uploads that need a Content-Length).
 func (e *Encryptor) MessageLength(plaintextLen int64) int64 {
-	return format.MessageLen(e.headerLen, e.hdr.FrameLength, plaintextLen, e.suite.SignatureLen())
+	return wire.MessageLen(e.headerLen, e.hdr.FrameLength, plaintextLen, e.suite.SignatureLen())
 }
 
 // Write encrypts p. Full frames are sealed (by several goroutines for
@@ -247,8 +255,13 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 		return 0, e.err
 	}
 	if e.nonFramed {
-		if int64(len(e.body)-format.NonFramedHeaderLen+len(p)) > format.MaxNonFramedLen {
+		n := int64(len(e.body)-wire.NonFramedHeaderLen) + int64(len(p))
+		if n > format.MaxNonFramedLen {
 			e.err = errors.New("encryptsdk: non-framed plaintext exceeds 2^36-32 bytes")
+			return 0, e.err
+		}
+		if n > maxInt-64 {
+			e.err = fmt.Errorf("encryptsdk: %w: a non-framed body of %d bytes does not fit in memory on this platform", ErrBodyTooLarge, n)
 			return 0, e.err
 		}
 		e.body = append(e.body, p...)
@@ -272,6 +285,9 @@ func (e *Encryptor) Write(p []byte) (int, error) {
 		}
 		b.Wait(&e.scratch)
 		b.Src = nil
+		if ferr := b.Err(); ferr != nil && err == nil {
+			e.err, err = ferr, ferr
+		}
 	}
 	return n, err
 }
@@ -281,7 +297,7 @@ func (e *Encryptor) write(p []byte) (int, error) {
 	fl := e.frameLen
 	for len(p) > 0 {
 		b := e.cur
-		if e.partial == 0 && b.N == 0 && len(p) >= e.directMin {
+		if e.partial == 0 && b.N == 0 && len(p) >= e.directMin && len(p) >= fl {
 			// Seal whole frames straight from p; Write then waits for
 			// them, since p is not ours to keep.
 			k := min(len(p)/fl, b.MaxFrames())
@@ -297,7 +313,7 @@ func (e *Encryptor) write(p []byte) (int, error) {
 			}
 			continue
 		}
-		start := b.N*b.SlotLen + format.RegularFrameHeaderLen + e.partial
+		start := b.N*b.SlotLen + wire.RegularFrameHeaderLen + e.partial
 		n := min(len(p), fl-e.partial)
 		b.Grow(start + n)
 		copy(b.Slab[start:start+n], p[:n])
@@ -308,6 +324,7 @@ func (e *Encryptor) write(p []byte) (int, error) {
 			if err := e.reserve(1); err != nil {
 				return total - len(p), err
 			}
+			b.Grow((b.N + 1) * b.SlotLen) // room for the frame's tag
 			e.partial = 0
 			b.N++
 			if b.N == b.MaxFrames() {
@@ -354,6 +371,13 @@ func (e *Encryptor) appendFrames(dst, plaintext []byte) ([]byte, error) {
 		b := window[0]
 		window = window[1:]
 		b.Wait(&e.scratch)
+		if err := b.Err(); err != nil {
+			for _, w := range window {
+				w.Wait(&e.scratch)
+			}
+			e.err = err
+			return dst, err
+		}
 		if e.signer != nil {
 			e.signer.Write(b.Sealed())
 		}
@@ -440,10 +464,17 @@ func (e *Encryptor) flush() error {
 	var err error
 	if e.hashes != nil {
 		<-b.Ready // sealed and hashed
-		err = e.emit(b.Sealed())
+		if err = b.Err(); err == nil {
+			err = e.emit(b.Sealed())
+		}
 	} else {
 		b.Wait(&e.scratch)
-		err = e.put(b.Sealed())
+		if err = b.Err(); err == nil {
+			err = e.put(b.Sealed())
+		}
+	}
+	if ferr := b.Err(); ferr != nil {
+		e.err, err = ferr, ferr
 	}
 	b.Src = nil
 	b.Reset()
@@ -491,7 +522,7 @@ func (e *Encryptor) Close() error {
 	if err == nil && e.signer != nil {
 		var sig []byte
 		if sig, err = e.suite.Sign(e.signKey, e.signer.Sum(nil)); err == nil {
-			_, err = e.w.Write(format.AppendFooter(nil, sig))
+			_, err = e.w.Write(wire.AppendFooter(nil, sig))
 		}
 	}
 	if err != nil {
@@ -504,7 +535,7 @@ func (e *Encryptor) Close() error {
 
 func (e *Encryptor) closeBody() error {
 	if e.nonFramed {
-		format.AppendNonFramedHeader(e.body[:0], uint64(len(e.body)-format.NonFramedHeaderLen))
+		wire.AppendNonFramedHeader(e.body[:0], uint64(len(e.body)-wire.NonFramedHeaderLen))
 		body := append(e.body, make([]byte, algorithms.TagLen)...)[:len(e.body)]
 		err := e.put(e.cipher.SealSingleBlock(&e.scratch, body))
 		clear(e.body)
@@ -513,10 +544,10 @@ func (e *Encryptor) closeBody() error {
 	// The final frame holds the partial tail of e.cur; the full frames
 	// before it go out first.
 	b := e.cur
-	final := make([]byte, format.FinalFrameHeaderLen+e.partial+algorithms.TagLen)
+	final := make([]byte, wire.FinalFrameHeaderLen+e.partial+algorithms.TagLen)
 	if e.partial > 0 {
-		start := b.N*b.SlotLen + format.RegularFrameHeaderLen
-		copy(final[format.FinalFrameHeaderLen:], b.Slab[start:start+e.partial])
+		start := b.N*b.SlotLen + wire.RegularFrameHeaderLen
+		copy(final[wire.FinalFrameHeaderLen:], b.Slab[start:start+e.partial])
 		clear(b.Slab[start : start+e.partial])
 	}
 	if b.N > 0 {
@@ -530,6 +561,6 @@ func (e *Encryptor) closeBody() error {
 		}
 	}
 	seq := e.nextSeq
-	out := e.cipher.SealFrame(&e.scratch, final, seq, true, final[format.FinalFrameHeaderLen:format.FinalFrameHeaderLen+e.partial])
+	out := e.cipher.SealFrame(&e.scratch, final, seq, true, final[wire.FinalFrameHeaderLen:wire.FinalFrameHeaderLen+e.partial])
 	return e.put(out)
 }

@@ -85,7 +85,7 @@ func TestCommitmentPolicyErrors(t *testing.T) {
 	kr := mustAES(t, "ns", "k", testKey(32, 1))
 	legacy := suite(t, algorithms.AES_256_GCM_IV12_TAG16_HKDF_SHA256)
 	forbid := clientFor(kr, legacy)
-	ct, err := forbid.EncryptBytes(bg, []byte("legacy"), &encryptsdk.EncryptOptions{Suite: legacy.ID})
+	ct, err := forbid.EncryptBytes(bg, []byte("legacy"), &encryptsdk.EncryptOptions{Suite: legacy.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,12 +103,12 @@ func TestCommitmentPolicyErrors(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	_, err = def.Encrypt(bg, &buf, &encryptsdk.EncryptOptions{Suite: legacy.ID})
+	_, err = def.Encrypt(bg, &buf, &encryptsdk.EncryptOptions{Suite: legacy.ID()})
 	errIs(t, err, encryptsdk.ErrCommitmentPolicy, "default policy encrypting with a non-committing suite")
 	if buf.Len() != 0 {
 		t.Errorf("a failed Encrypt wrote %d bytes", buf.Len())
 	}
-	_, err = allow.EncryptBytes(bg, nil, &encryptsdk.EncryptOptions{Suite: legacy.ID})
+	_, err = allow.EncryptBytes(bg, nil, &encryptsdk.EncryptOptions{Suite: legacy.ID()})
 	errIs(t, err, encryptsdk.ErrCommitmentPolicy, "RequireEncryptAllowDecrypt encrypting with a non-committing suite")
 	_, err = forbid.EncryptBytes(bg, nil, &encryptsdk.EncryptOptions{Suite: algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY})
 	errIs(t, err, encryptsdk.ErrCommitmentPolicy, "ForbidEncryptAllowDecrypt encrypting with a committing suite")
@@ -244,9 +244,9 @@ func TestMaxBodySize(t *testing.T) {
 
 func TestHeaderAuthenticationError(t *testing.T) {
 	kr := mustAES(t, "ns", "k", testKey(32, 1))
-	for _, s := range []*algorithms.Suite{suite(t, algorithms.AES_256_GCM_IV12_TAG16_HKDF_SHA256), suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY)} {
+	for _, s := range []algorithms.Suite{suite(t, algorithms.AES_256_GCM_IV12_TAG16_HKDF_SHA256), suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY)} {
 		c := clientFor(kr, s)
-		ct, err := c.EncryptBytes(bg, []byte("hdr"), &encryptsdk.EncryptOptions{Suite: s.ID})
+		ct, err := c.EncryptBytes(bg, []byte("hdr"), &encryptsdk.EncryptOptions{Suite: s.ID()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +254,7 @@ func TestHeaderAuthenticationError(t *testing.T) {
 		msg := bytes.Clone(ct)
 		msg[l.bodyStart-1] ^= 1 // the tag
 		_, _, err = c.DecryptBytes(bg, msg, nil)
-		errIs(t, err, encryptsdk.ErrHeaderAuthentication, s.ID.String())
+		errIs(t, err, encryptsdk.ErrHeaderAuthentication, s.ID().String())
 	}
 }
 

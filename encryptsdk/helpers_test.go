@@ -18,6 +18,7 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
 	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/wire"
 	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/materials"
 )
@@ -75,7 +76,7 @@ func mustMulti(t testing.TB, gen materials.Keyring, children ...materials.Keyrin
 
 // policyFor returns a commitment policy under which suite s may encrypt
 // (alt picks between the two policies that allow committing suites).
-func policyFor(s *algorithms.Suite, alt bool) encryptsdk.CommitmentPolicy {
+func policyFor(s algorithms.Suite, alt bool) encryptsdk.CommitmentPolicy {
 	switch {
 	case !s.Committing():
 		return encryptsdk.ForbidEncryptAllowDecrypt
@@ -87,13 +88,13 @@ func policyFor(s *algorithms.Suite, alt bool) encryptsdk.CommitmentPolicy {
 }
 
 // clientFor returns a client over kr whose policy allows encrypting with s.
-func clientFor(kr materials.Keyring, s *algorithms.Suite) *encryptsdk.Client {
+func clientFor(kr materials.Keyring, s algorithms.Suite) *encryptsdk.Client {
 	c := encryptsdk.New(kr)
 	c.CommitmentPolicy = policyFor(s, false)
 	return c
 }
 
-func suite(t testing.TB, id algorithms.ID) *algorithms.Suite {
+func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {
@@ -162,13 +163,13 @@ func messageLayout(t testing.TB, c *encryptsdk.Client, msg []byte) layout {
 	for {
 		if binary.BigEndian.Uint32(msg[off:]) == format.FinalFrameMarker {
 			n := int(binary.BigEndian.Uint32(msg[off+20:]))
-			end := off + format.FinalFrameHeaderLen + n + algorithms.TagLen
-			l.frames = append(l.frames, frameSpan{start: off, end: end, final: true, ivAt: off + 8, ctAt: off + format.FinalFrameHeaderLen, ptLen: n})
+			end := off + wire.FinalFrameHeaderLen + n + algorithms.TagLen
+			l.frames = append(l.frames, frameSpan{start: off, end: end, final: true, ivAt: off + 8, ctAt: off + wire.FinalFrameHeaderLen, ptLen: n})
 			off = end
 			break
 		}
-		end := off + format.RegularFrameHeaderLen + fl + algorithms.TagLen
-		l.frames = append(l.frames, frameSpan{start: off, end: end, ivAt: off + 4, ctAt: off + format.RegularFrameHeaderLen, ptLen: fl})
+		end := off + wire.RegularFrameHeaderLen + fl + algorithms.TagLen
+		l.frames = append(l.frames, frameSpan{start: off, end: end, ivAt: off + 4, ctAt: off + wire.RegularFrameHeaderLen, ptLen: fl})
 		off = end
 	}
 	l.footer = off
@@ -248,7 +249,7 @@ func allocated(f func()) uint64 {
 // keyring: it knows the plaintext data key, so it can make valid headers
 // and frames with any field values.
 type forger struct {
-	suite  *algorithms.Suite
+	suite  algorithms.Suite
 	pdk    []byte
 	kr     *keyring.RawAES
 	ec     materials.EncryptionContext
@@ -265,7 +266,7 @@ func newForger(t testing.TB, id algorithms.ID) *forger {
 	kr := mustAES(t, "forge-ns", "forge-key", testKey(32, 99))
 	c := encryptsdk.New(kr)
 	c.CommitmentPolicy = encryptsdk.RequireEncryptAllowDecrypt
-	f := &forger{suite: s, pdk: plaintext(s.KeyLen, int64(id)), kr: kr, client: c}
+	f := &forger{suite: s, pdk: plaintext(s.KeyLen(), int64(id)), kr: kr, client: c}
 	return f.withEC(t, materials.EncryptionContext{})
 }
 
@@ -300,7 +301,7 @@ func (f *forger) header(t testing.TB, ct format.ContentType, frameLen uint32) (*
 		t.Fatal(err)
 	}
 	h := &format.Header{
-		Version:           byte(f.suite.MessageFormat),
+		Version:           byte(f.suite.MessageFormat()),
 		Suite:             f.suite,
 		MessageID:         id,
 		EncryptionContext: f.ec,
@@ -329,7 +330,7 @@ func sealHeader(raw []byte, version byte, aead cipher.AEAD, iv []byte) []byte {
 func appendFrame(b []byte, aead cipher.AEAD, messageID []byte, frameLen uint32, seq uint32, final bool, iv, pt []byte) []byte {
 	if iv == nil {
 		iv = make([]byte, algorithms.IVLen)
-		format.PutIV(iv, seq)
+		wire.PutIV(iv, seq)
 	}
 	var aad []byte
 	if final {
@@ -337,19 +338,19 @@ func appendFrame(b []byte, aead cipher.AEAD, messageID []byte, frameLen uint32, 
 		b = binary.BigEndian.AppendUint32(b, seq)
 		b = append(b, iv...)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(pt)))
-		aad = format.AppendBodyAAD(nil, messageID, format.FinalFrame, seq, uint64(len(pt)))
+		aad = wire.AppendBodyAAD(nil, messageID, wire.FinalFrame, seq, uint64(len(pt)))
 	} else {
 		b = binary.BigEndian.AppendUint32(b, seq)
 		b = append(b, iv...)
-		aad = format.AppendBodyAAD(nil, messageID, format.RegularFrame, seq, uint64(frameLen))
+		aad = wire.AppendBodyAAD(nil, messageID, wire.RegularFrame, seq, uint64(frameLen))
 	}
 	return aead.Seal(b, iv, pt, aad)
 }
 
 func appendNonFramed(b []byte, aead cipher.AEAD, messageID, pt []byte) []byte {
-	b = format.AppendNonFramedHeader(b, uint64(len(pt)))
+	b = wire.AppendNonFramedHeader(b, uint64(len(pt)))
 	iv := b[len(b)-8-algorithms.IVLen : len(b)-8]
-	aad := format.AppendBodyAAD(nil, messageID, format.SingleBlock, 1, uint64(len(pt)))
+	aad := wire.AppendBodyAAD(nil, messageID, wire.SingleBlock, 1, uint64(len(pt)))
 	return aead.Seal(b, iv, pt, aad)
 }
 

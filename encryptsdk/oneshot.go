@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"slices"
+	"unsafe"
 
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/internal/frame"
@@ -16,6 +19,13 @@ func (c *Client) EncryptBytes(ctx context.Context, plaintext []byte, opts *Encry
 
 // AppendEncrypt encrypts plaintext and appends the message to dst, growing
 // it at most once.
+//
+// dst may overlap plaintext, as in the [crypto/cipher.AEAD] idiom
+// AppendEncrypt(ctx, buf[:0], buf[:n], opts): when the capacity past
+// len(dst) overlaps plaintext, the message is written to a new buffer
+// (with dst's contents copied first) and plaintext is left as it was,
+// since the message is longer than the plaintext and its frames are
+// sealed by several goroutines.
 func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts *EncryptOptions) ([]byte, error) {
 	o := EncryptOptions{}
 	if opts != nil {
@@ -26,11 +36,19 @@ func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts 
 	}
 	var out appendWriter
 	out.b = dst
+	if overlaps(dst[len(dst):cap(dst)], plaintext) {
+		// Not even the header may be written over the plaintext.
+		out.b = slices.Clip(slices.Clone(dst))
+	}
 	e, err := c.Encrypt(ctx, &out, &o)
 	if err != nil {
 		return dst, err
 	}
-	if need := int(e.MessageLength(int64(len(plaintext)))); cap(out.b)-len(dst) < need {
+	need64 := e.MessageLength(int64(len(plaintext)))
+	if need64 > int64(maxInt-len(dst)) {
+		return dst, fmt.Errorf("encryptsdk: a %d-byte message does not fit in memory on this platform", need64)
+	}
+	if need := int(need64); cap(out.b)-len(dst) < need {
 		grown := make([]byte, len(out.b), len(dst)+need)
 		copy(grown, out.b)
 		out.b = grown
@@ -75,6 +93,13 @@ func (c *Client) DecryptBytes(ctx context.Context, message []byte, opts *Decrypt
 // dst, growing it at most once. Frames are decrypted straight from message
 // into dst, by several goroutines for large messages. On error dst is
 // returned unchanged in length (and the bytes past it are zeroed).
+//
+// dst may overlap message, as in the [crypto/cipher.AEAD] idiom
+// AppendDecrypt(ctx, msg[:0], msg, opts): when the capacity past len(dst)
+// overlaps message, the plaintext is written to a new buffer (with dst's
+// contents copied first) and message is left as it was, since frames are
+// opened by several goroutines at once and one frame's plaintext could
+// overwrite another's ciphertext before it is read.
 func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *DecryptOptions) ([]byte, *Decryptor, error) {
 	if opts == nil {
 		opts = &DecryptOptions{}
@@ -88,18 +113,19 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	need := len(message) - int(d.mr.Offset())
 	if d.hdr.ContentType == format.Framed {
 		// Batches no larger than the message.
-		d.frameCap = need/int(d.hdr.FrameLength) + 1
+		d.frameCap = need/frameLenInt(d.hdr) + 1
 	}
-	switch {
-	case d.verifier != nil && d.workers > 1 && need >= oneShotHasherMin:
+	if d.verifier != nil && d.workers > 1 && need >= oneShotHasherMin {
 		// Frames are hashed on a goroutine of their own while the
 		// caller's goroutine locates the next ones and helps open them.
 		d.startHasher()
 		defer d.hashes.close()
-	case d.verifier != nil:
-		d.mr.SetHash(d.verifier) // the reader hashes each frame it locates
 	}
-	if cap(dst)-len(dst) < need {
+	d.local = true
+	// Sequential signed: the caller's goroutine hashes each frame as it
+	// locates it.
+	hashInline := d.verifier != nil && d.hashes == nil
+	if cap(dst)-len(dst) < need || overlaps(dst[len(dst):cap(dst)], message) {
 		grown := make([]byte, len(dst), len(dst)+need)
 		copy(grown, dst)
 		dst = grown
@@ -133,6 +159,9 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 				if err != nil {
 					return fail(err)
 				}
+				if hashInline {
+					d.verifier.Write(f.Raw)
+				}
 				n := f.ContentLen()
 				b.Frames = append(b.Frames, f)
 				b.Out = append(b.Out, dst[len(dst):len(dst)+n])
@@ -157,6 +186,9 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 		}
 		b.Wait(&d.scratch)
 		d.free = append(d.free, b)
+		if err := b.Err(); err != nil {
+			return fail(err)
+		}
 		for i, err := range b.Errs[:b.Len()] {
 			if err != nil {
 				return fail(fmt.Errorf("encryptsdk: frame %d: %w", b.Frames[i].Seq, err))
@@ -168,4 +200,15 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	}
 	d.err = io.EOF
 	return dst, d, nil
+}
+
+const maxInt = math.MaxInt
+
+// overlaps reports whether a and b share any byte of memory.
+func overlaps(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
 }

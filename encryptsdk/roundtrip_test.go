@@ -254,7 +254,7 @@ func TestRoundTrip(t *testing.T) {
 		s, kind, frame := suites[r[0]], kinds[r[1]], rtFrames[r[2]]
 		size := rtSize(frame, r[3])
 		wp, rp, sp := r[4], r[5], r[6]
-		name := fmt.Sprintf("%s/%s/frame=%d/size=%d/%s/%s/%s", hexID(s.ID), kind.name, frame, size, writeNames[wp], readNames[rp], sourceNames[sp])
+		name := fmt.Sprintf("%s/%s/frame=%d/size=%d/%s/%s/%s", hexID(s.ID()), kind.name, frame, size, writeNames[wp], readNames[rp], sourceNames[sp])
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewSource(int64(i)))
@@ -266,12 +266,12 @@ func TestRoundTrip(t *testing.T) {
 
 			var msg bytes.Buffer
 			e, err := enc.Encrypt(bg, &msg, &encryptsdk.EncryptOptions{
-				Suite: s.ID, EncryptionContext: ec, FrameLength: frame, NonFramed: frame == 0,
+				Suite: s.ID(), EncryptionContext: ec, FrameLength: frame, NonFramed: frame == 0,
 			})
 			if err != nil {
 				t.Fatalf("Encrypt: %v", err)
 			}
-			if e.Header().Suite != s || len(e.Header().EncryptedDataKeys) != kind.edks {
+			if e.Header().Suite.ID() != s.ID() || len(e.Header().EncryptedDataKeys) != kind.edks {
 				t.Fatalf("Encryptor header: suite %v, %d EDKs", e.Header().Suite, len(e.Header().EncryptedDataKeys))
 			}
 			wantLen := e.MessageLength(int64(size))
@@ -313,10 +313,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func checkDecryptor(t *testing.T, d *encryptsdk.Decryptor, s *algorithms.Suite, ec map[string]string, ns string, frame int64) {
+func checkDecryptor(t *testing.T, d *encryptsdk.Decryptor, s algorithms.Suite, ec map[string]string, ns string, frame int64) {
 	t.Helper()
 	h := d.Header()
-	if h.Suite != s || d.Suite() != s || int(h.Version) != s.MessageFormat {
+	if h.Suite.ID() != s.ID() || d.Suite().ID() != s.ID() || int(h.Version) != s.MessageFormat() {
 		t.Errorf("header suite %v version %d, Suite() %v; want %v", h.Suite, h.Version, d.Suite(), s)
 	}
 	switch {
@@ -359,7 +359,7 @@ func TestMessageLength(t *testing.T) {
 	kr := mustAES(t, "ns", "k", testKey(32, 3))
 	ec := map[string]string{"a": "b"}
 	for _, s := range algorithms.All() {
-		t.Run(hexID(s.ID), func(t *testing.T) {
+		t.Run(hexID(s.ID()), func(t *testing.T) {
 			t.Parallel()
 			c := clientFor(kr, s)
 			check := func(opts *encryptsdk.EncryptOptions, size int) {
@@ -391,14 +391,14 @@ func TestMessageLength(t *testing.T) {
 			}
 			for _, f := range []int{1, 16, 100, 4096} {
 				for _, n := range []int{0, 1, f - 1, f, f + 1, 2 * f, 3 * f, 3*f + 7} {
-					check(&encryptsdk.EncryptOptions{Suite: s.ID, FrameLength: int64(f), EncryptionContext: ec}, n)
+					check(&encryptsdk.EncryptOptions{Suite: s.ID(), FrameLength: int64(f), EncryptionContext: ec}, n)
 				}
 			}
 			for _, n := range []int{0, 1, 16, 1000, 4096} {
-				check(&encryptsdk.EncryptOptions{Suite: s.ID, NonFramed: true, EncryptionContext: ec}, n)
+				check(&encryptsdk.EncryptOptions{Suite: s.ID(), NonFramed: true, EncryptionContext: ec}, n)
 			}
 			// The default frame length is 4096.
-			check(&encryptsdk.EncryptOptions{Suite: s.ID}, 8192)
+			check(&encryptsdk.EncryptOptions{Suite: s.ID()}, 8192)
 		})
 	}
 }
@@ -441,8 +441,8 @@ func TestDefaultSuites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Header().Suite.ID != tc.want || e.Header().FrameLength != encryptsdk.DefaultFrameLength {
-			t.Errorf("%v: suite %v frame %d, want %v and %d", tc.policy, e.Header().Suite.ID, e.Header().FrameLength, tc.want, encryptsdk.DefaultFrameLength)
+		if e.Header().Suite.ID() != tc.want || e.Header().FrameLength != encryptsdk.DefaultFrameLength {
+			t.Errorf("%v: suite %v frame %d, want %v and %d", tc.policy, e.Header().Suite.ID(), e.Header().FrameLength, tc.want, encryptsdk.DefaultFrameLength)
 		}
 		if err := e.Close(); err != nil {
 			t.Fatal(err)

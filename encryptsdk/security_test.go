@@ -74,9 +74,10 @@ func readAllSmall(d *encryptsdk.Decryptor) ([]byte, error) {
 }
 
 // TestPKCS1NoPaddingOracle: a PKCS #1 v1.5 encrypted data key with bad
-// padding does not produce a padding error. The keyring yields a data key
-// (random, in constant time) and the message fails header authentication,
-// exactly as with a well-padded key of the wrong value.
+// padding does not produce a padding error. The keyring yields a candidate
+// data key (random, in constant time) that fails header authentication,
+// and the decryption ends with the same error, word for word, as with a
+// well-padded key of the wrong value or of the wrong length.
 func TestPKCS1NoPaddingOracle(t *testing.T) {
 	k := rsaKey()
 	kr := mustRSA(t, "ns", "rsa", keyring.PKCS1)
@@ -101,15 +102,27 @@ func TestPKCS1NoPaddingOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	//lint:ignore SA1019 the test needs a well-padded PKCS #1 v1.5 blob
+	wrongLength, err := rsa.EncryptPKCS1v15(rand.Reader, &k.PublicKey, make([]byte, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
 	badPadding := make([]byte, len(edk))
 	badPadding[1] = 0x77 // not 0x00 0x02: invalid PKCS #1 v1.5 padding
-	for name, blob := range map[string][]byte{"wrong key": wrongKey, "bad padding": badPadding} {
+	texts := map[string]string{}
+	for name, blob := range map[string][]byte{"wrong key": wrongKey, "wrong length": wrongLength, "bad padding": badPadding} {
 		msg := bytes.Clone(ct)
 		copy(msg[at:], blob)
 		_, _, err := c.DecryptBytes(bg, msg, nil)
-		if !errors.Is(err, encryptsdk.ErrHeaderAuthentication) {
-			t.Errorf("%s: %v, want header authentication failure", name, err)
+		var nd *encryptsdk.NoDecryptableKeyError
+		if !errors.As(err, &nd) {
+			t.Errorf("%s: %v, want *NoDecryptableKeyError", name, err)
+			continue
 		}
+		texts[name] = err.Error()
+	}
+	if len(texts) == 3 && (texts["wrong key"] != texts["bad padding"] || texts["wrong key"] != texts["wrong length"]) {
+		t.Errorf("the errors differ:\n%s\n%s\n%s", texts["wrong key"], texts["wrong length"], texts["bad padding"])
 	}
 }
 

@@ -218,8 +218,8 @@ func TestStreamingBufferUntilVerified(t *testing.T) {
 func TestUnsignedOnly(t *testing.T) {
 	opts := &encryptsdk.DecryptOptions{UnsignedOnly: true}
 	for _, s := range algorithms.All() {
-		t.Run(hexID(s.ID), func(t *testing.T) {
-			c, pt, ct, spy := streamMessage(t, s.ID, false)
+		t.Run(hexID(s.ID()), func(t *testing.T) {
+			c, pt, ct, spy := streamMessage(t, s.ID(), false)
 			src := &trickleReader{data: ct, chunk: trickle}
 			d, err := c.Decrypt(bg, src, opts)
 			if !s.Signed() {

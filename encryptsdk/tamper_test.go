@@ -14,13 +14,13 @@ import (
 
 // smallMessage is a 40-byte plaintext in 16-byte frames (two regular
 // frames and a final frame of 8 bytes) of suite s, with its client.
-func smallMessage(t testing.TB, s *algorithms.Suite) (*encryptsdk.Client, []byte, []byte) {
+func smallMessage(t testing.TB, s algorithms.Suite) (*encryptsdk.Client, []byte, []byte) {
 	t.Helper()
 	kr := mustAES(t, "tamper-ns", "tamper-key", testKey(32, 7))
 	c := clientFor(kr, s)
-	pt := plaintext(40, int64(s.ID))
+	pt := plaintext(40, int64(s.ID()))
 	ct, err := c.EncryptBytes(bg, pt, &encryptsdk.EncryptOptions{
-		Suite: s.ID, FrameLength: 16, EncryptionContext: map[string]string{"purpose": "tamper test"},
+		Suite: s.ID(), FrameLength: 16, EncryptionContext: map[string]string{"purpose": "tamper test"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -30,9 +30,9 @@ func smallMessage(t testing.TB, s *algorithms.Suite) (*encryptsdk.Client, []byte
 
 // region names the part of a small message that holds offset off, and the
 // error a modification there must produce (nil: any error).
-func region(s *algorithms.Suite, l layout, off int) (string, error) {
+func region(s algorithms.Suite, l layout, off int) (string, error) {
 	switch {
-	case s.Committing() && off >= l.hdrLen-s.SuiteDataLen && off < l.hdrLen:
+	case s.Committing() && off >= l.hdrLen-s.SuiteDataLen() && off < l.hdrLen:
 		return "commitment key", encryptsdk.ErrCommitmentMismatch
 	case off < l.hdrLen:
 		return "header body", nil
@@ -58,7 +58,7 @@ func region(s *algorithms.Suite, l layout, off int) (string, error) {
 // flip must make decryption fail, with the error of the part it hit.
 func TestBitFlips(t *testing.T) {
 	for _, s := range algorithms.All() {
-		t.Run(hexID(s.ID), func(t *testing.T) {
+		t.Run(hexID(s.ID()), func(t *testing.T) {
 			t.Parallel()
 			c, pt, ct := smallMessage(t, s)
 			l := messageLayout(t, c, ct)
@@ -103,7 +103,7 @@ func TestBitFlips(t *testing.T) {
 // and the streaming API must never report io.EOF.
 func TestTruncation(t *testing.T) {
 	for _, s := range algorithms.All() {
-		t.Run(hexID(s.ID), func(t *testing.T) {
+		t.Run(hexID(s.ID()), func(t *testing.T) {
 			t.Parallel()
 			c, pt, ct := smallMessage(t, s)
 			for n := 0; n < len(ct); n++ {
@@ -137,7 +137,7 @@ func TestTruncation(t *testing.T) {
 // TestTrailingData appends bytes after a valid message.
 func TestTrailingData(t *testing.T) {
 	for _, s := range algorithms.All() {
-		t.Run(hexID(s.ID), func(t *testing.T) {
+		t.Run(hexID(s.ID()), func(t *testing.T) {
 			t.Parallel()
 			c, pt, ct := smallMessage(t, s)
 			for name, extra := range map[string][]byte{
@@ -180,7 +180,7 @@ func TestTruncationParseErrorFields(t *testing.T) {
 		c, _, ct := smallMessage(t, s)
 		l := messageLayout(t, c, ct)
 		idAt := 4
-		if s.MessageFormat == 2 {
+		if s.MessageFormat() == 2 {
 			idAt = 3
 		}
 		for _, tc := range []struct {
@@ -189,7 +189,7 @@ func TestTruncationParseErrorFields(t *testing.T) {
 		}{
 			{0, "version"},
 			{idAt + 1, "message ID"},
-			{l.hdrLen - 1, map[int]string{1: "frame length", 2: "algorithm suite data"}[s.MessageFormat]},
+			{l.hdrLen - 1, map[int]string{1: "frame length", 2: "algorithm suite data"}[s.MessageFormat()]},
 			{l.hdrLen + 1, "header authentication"},
 			{l.frames[0].start + 2, "frame sequence number"},
 			{l.frames[0].start + 6, "frame IV"},

@@ -59,7 +59,7 @@ func fuzzSeeds(tb testing.TB) (headers, messages [][]byte) {
 		if err != nil {
 			continue
 		}
-		k := key{v.set, uint16(hdr.Suite.ID), hdr.ContentType}
+		k := key{v.set, uint16(hdr.Suite.ID()), hdr.ContentType}
 		if old, ok := best[k]; !ok || len(data) < len(old) {
 			best[k] = data
 		}

@@ -27,7 +27,7 @@ const (
 type Header struct {
 	// Version is the message format version, 1 or 2.
 	Version byte
-	Suite   *algorithms.Suite
+	Suite   algorithms.Suite
 	// MessageID is 16 bytes in format 1 and 32 bytes in format 2.
 	MessageID []byte
 	// EncryptionContext is the context stored in the header (it excludes
@@ -62,7 +62,7 @@ func (h *Header) AppendBinary(b []byte) ([]byte, error) {
 	if h.Version == 1 {
 		b = append(b, typeCustomerAED)
 	}
-	b = binary.BigEndian.AppendUint16(b, uint16(h.Suite.ID))
+	b = binary.BigEndian.AppendUint16(b, uint16(h.Suite.ID()))
 	b = append(b, h.MessageID...)
 	ec := h.rawEC
 	if ec == nil {
@@ -101,14 +101,14 @@ func appendField(b, v []byte) []byte {
 // check validates a header about to be written.
 func (h *Header) check() error {
 	switch {
-	case h.Suite == nil:
+	case h.Suite.ID() == 0:
 		return errors.New("format: header has no algorithm suite")
-	case int(h.Version) != h.Suite.MessageFormat:
-		return fmt.Errorf("format: suite %v needs message format %d, header is %d", h.Suite.ID, h.Suite.MessageFormat, h.Version)
+	case int(h.Version) != h.Suite.MessageFormat():
+		return fmt.Errorf("format: suite %v needs message format %d, header is %d", h.Suite.ID(), h.Suite.MessageFormat(), h.Version)
 	case len(h.MessageID) != h.Suite.MessageIDLen():
 		return fmt.Errorf("format: message ID is %d bytes, want %d", len(h.MessageID), h.Suite.MessageIDLen())
-	case len(h.SuiteData) != h.Suite.SuiteDataLen:
-		return fmt.Errorf("format: suite data is %d bytes, want %d", len(h.SuiteData), h.Suite.SuiteDataLen)
+	case len(h.SuiteData) != h.Suite.SuiteDataLen():
+		return fmt.Errorf("format: suite data is %d bytes, want %d", len(h.SuiteData), h.Suite.SuiteDataLen())
 	case len(h.EncryptedDataKeys) == 0 || len(h.EncryptedDataKeys) > 0xffff:
 		return fmt.Errorf("format: a header holds 1 to 65535 encrypted data keys, not %d", len(h.EncryptedDataKeys))
 	case h.ContentType == Framed && h.FrameLength == 0:
@@ -139,13 +139,4 @@ func (a HeaderAuth) AuthIV() []byte {
 		return a.IV
 	}
 	return make([]byte, algorithms.IVLen)
-}
-
-// AppendHeaderAuth appends header authentication for a header of the given
-// version: in format 1 a zero IV then the tag, in format 2 only the tag.
-func AppendHeaderAuth(b []byte, version byte, tag []byte) []byte {
-	if version == 1 {
-		b = append(b, make([]byte, algorithms.IVLen)...)
-	}
-	return append(b, tag...)
 }

@@ -139,10 +139,13 @@ func parseMessage(data []byte, lim format.Limits) (*parsed, error) {
 	if hdr.Suite.Signed() {
 		h = hdr.Suite.SignatureHash()
 		h.Write(raw)
-		r.SetHash(h)
 	}
 	if p.auth, err = r.ReadHeaderAuth(); err != nil {
 		return p, err
+	}
+	if h != nil {
+		h.Write(p.auth.IV)
+		h.Write(p.auth.Tag)
 	}
 	var buf []byte
 	if hdr.ContentType == format.Framed {
@@ -156,6 +159,9 @@ func parseMessage(data []byte, lim format.Limits) (*parsed, error) {
 			}
 			p.frames++
 			p.content += int64(f.ContentLen())
+			if h != nil {
+				h.Write(f.Raw)
+			}
 			buf = f.Raw
 		}
 	} else {
@@ -165,6 +171,9 @@ func parseMessage(data []byte, lim format.Limits) (*parsed, error) {
 		}
 		p.frames++
 		p.content += int64(f.ContentLen())
+		if h != nil {
+			h.Write(f.Raw)
+		}
 		if _, err := r.ReadNonFramed(nil); err != io.EOF {
 			return p, errors.New("second ReadNonFramed did not return io.EOF")
 		}

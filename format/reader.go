@@ -6,10 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"os"
-	"strings"
+	"math"
 	"unicode/utf8"
 
 	"github.com/go-esdk/esdk/algorithms"
@@ -23,6 +21,13 @@ const DefaultMaxHeaderSize = 16 << 20
 // MaxNonFramedLen is the largest non-framed body: the AES-GCM limit for a
 // single invocation, 2^36 − 32 bytes.
 const MaxNonFramedLen = 1<<36 - 32
+
+// maxInMemoryLen is the largest frame or non-framed body length this
+// platform can hold in one buffer together with its header and tag:
+// about 2^63 on 64-bit platforms, 2^31 on 32-bit ones. Longer lengths are
+// rejected with ErrBodyTooLarge rather than truncated by a conversion to
+// int.
+const maxInMemoryLen = math.MaxInt - 64
 
 // FinalFrameMarker is the sequence number field that starts the final frame.
 const FinalFrameMarker = 0xffffffff
@@ -49,8 +54,6 @@ type Reader struct {
 	r   *bufio.Reader
 	off int64
 	lim Limits
-	// hash, when set, receives every consumed byte up to the footer.
-	hash hash.Hash
 
 	hdr     *Header
 	nextSeq uint32
@@ -58,7 +61,6 @@ type Reader struct {
 
 	// src, when mem is set, is the whole input held in memory (NewBytesReader):
 	// reads return slices of it instead of copying.
-	local   bool // reading never waits on another party
 	src     []byte
 	mem     bool
 	ownsSrc bool // src is a private copy
@@ -71,7 +73,7 @@ func NewBytesReader(b []byte, lim Limits) *Reader {
 	if lim.MaxHeaderSize <= 0 {
 		lim.MaxHeaderSize = DefaultMaxHeaderSize
 	}
-	return &Reader{src: b, mem: true, local: true, lim: lim, nextSeq: 1}
+	return &Reader{src: b, mem: true, lim: lim, nextSeq: 1}
 }
 
 // NewReader returns a Reader over r.
@@ -79,39 +81,11 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 	if lim.MaxHeaderSize <= 0 {
 		lim.MaxHeaderSize = DefaultMaxHeaderSize
 	}
-	local := false
-	switch src := r.(type) {
-	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
-		local = true
-	case *os.File:
-		fi, err := src.Stat()
-		local = err == nil && fi.Mode().IsRegular()
-	}
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < 256<<10 {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	return &Reader{r: br, lim: lim, nextSeq: 1, local: local}
-}
-
-// SetHash makes the reader write every byte it consumes, from the start of
-// the header to the end of the body, to h (the message signature input).
-// Bytes already consumed are not replayed; call it right after ReadHeader
-// with the header bytes written to h by the caller.
-func (r *Reader) SetHash(h hash.Hash) { r.hash = h }
-
-// Local reports whether reading never waits on another party: the input
-// is in memory (a bytes.Reader, bytes.Buffer or strings.Reader, or
-// NewBytesReader) or a regular file.
-func (r *Reader) Local() bool { return r.local }
-
-// Buffered is the number of input bytes read ahead and not yet consumed;
-// a reader can use it to take more frames without blocking.
-func (r *Reader) Buffered() int {
-	if r.mem {
-		return len(r.src) - int(r.off)
-	}
-	return r.r.Buffered()
+	return &Reader{r: br, lim: lim, nextSeq: 1}
 }
 
 // Offset is the number of message bytes consumed so far.
@@ -128,7 +102,6 @@ func (r *Reader) read(dst []byte, n int, field string) ([]byte, error) {
 		return r.readBytes(dst, n, field)
 	}
 	at := r.off
-	start := len(dst)
 	for n > 0 {
 		chunk := n
 		if free := cap(dst) - len(dst); free < chunk {
@@ -151,10 +124,28 @@ func (r *Reader) read(dst []byte, n int, field string) ([]byte, error) {
 			return dst, r.fail(field, at, err)
 		}
 	}
-	if r.hash != nil {
-		r.hash.Write(dst[start:])
-	}
 	return dst, nil
+}
+
+// readLong is read for a length that may not fit int (a frame or body
+// length on a 32-bit platform). What fits is read as usual, so that a
+// short input is ErrTruncated on every platform; a length the platform
+// cannot hold in one buffer is ErrBodyTooLarge once that much has been
+// read, never a truncated conversion to int.
+func (r *Reader) readLong(dst []byte, n int64, field string) ([]byte, error) {
+	room := int64(maxInMemoryLen - len(dst))
+	if n <= room {
+		return r.read(dst, int(n), field)
+	}
+	at := r.off
+	if r.mem {
+		return r.readBytes(dst, int(min(n, int64(len(r.src))-r.off+1)), field)
+	}
+	dst, err := r.read(dst, int(room), field)
+	if err != nil {
+		return dst, err
+	}
+	return dst, r.fail(field, at, fmt.Errorf("%w: %d bytes do not fit in memory on this platform", ErrBodyTooLarge, n))
 }
 
 // readBytes is read for an in-memory input: dst is empty or the result of
@@ -169,9 +160,6 @@ func (r *Reader) readBytes(dst []byte, n int, field string) ([]byte, error) {
 	start := r.off - int64(len(dst))
 	r.off += int64(n)
 	out := r.src[start:r.off:r.off]
-	if r.hash != nil {
-		r.hash.Write(out[len(dst):])
-	}
 	return out, nil
 }
 
@@ -234,8 +222,8 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 	if h.Suite, err = algorithms.Lookup(algorithms.ID(id)); err != nil {
 		return nil, nil, malformed("algorithm suite ID", at, "unknown algorithm suite 0x%04x", id)
 	}
-	if h.Suite.MessageFormat != int(h.Version) {
-		return nil, nil, malformed("algorithm suite ID", at, "suite %v belongs to message format %d, not %d", h.Suite.ID, h.Suite.MessageFormat, h.Version)
+	if h.Suite.MessageFormat() != int(h.Version) {
+		return nil, nil, malformed("algorithm suite ID", at, "suite %v belongs to message format %d, not %d", h.Suite.ID(), h.Suite.MessageFormat(), h.Version)
 	}
 	if b, err = take(h.Suite.MessageIDLen(), "message ID"); err != nil {
 		return nil, nil, err
@@ -338,7 +326,7 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 		return nil, nil, r.fail("frame length", at, fmt.Errorf("%w: frame length %d, limit %d", ErrBodyTooLarge, h.FrameLength, r.lim.MaxBodySize))
 	}
 	if h.Version == 2 {
-		if h.SuiteData, err = take(h.Suite.SuiteDataLen, "algorithm suite data"); err != nil {
+		if h.SuiteData, err = take(h.Suite.SuiteDataLen(), "algorithm suite data"); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -436,7 +424,7 @@ func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
 		return Frame{}, r.fail("frame sequence number", at, fmt.Errorf("%w: sequence number %d, want %d", ErrMalformed, seq, r.nextSeq))
 	}
 	hdrLen := len(raw)
-	if raw, err = r.read(raw, int(contentLen)+algorithms.TagLen, "frame content"); err != nil {
+	if raw, err = r.readLong(raw, contentLen+algorithms.TagLen, "frame content"); err != nil {
 		return Frame{}, err
 	}
 	f.Seq = seq
@@ -472,16 +460,15 @@ func (r *Reader) ReadNonFramed(buf []byte) (Frame, error) {
 	if r.lim.MaxBodySize > 0 && int64(n) > r.lim.MaxBodySize {
 		return Frame{}, r.fail("non-framed body length", at+algorithms.IVLen, fmt.Errorf("%w: body length %d, limit %d", ErrBodyTooLarge, n, r.lim.MaxBodySize))
 	}
-	if raw, err = r.read(raw, int(n)+algorithms.TagLen, "non-framed body content"); err != nil {
+	if raw, err = r.readLong(raw, int64(n)+algorithms.TagLen, "non-framed body content"); err != nil {
 		return Frame{}, err
 	}
 	r.final = true
 	return Frame{Seq: 1, Final: true, IV: raw[:algorithms.IVLen], Sealed: raw[algorithms.IVLen+8:], Raw: raw}, nil
 }
 
-// ReadFooter reads the signature footer. It is not written to the hash.
+// ReadFooter reads the signature footer and returns the signature.
 func (r *Reader) ReadFooter() ([]byte, error) {
-	r.hash = nil
 	b, err := r.read(nil, 2, "footer signature length")
 	if err != nil {
 		return nil, err

@@ -88,7 +88,7 @@ func TestVectors(t *testing.T) {
 		if err != nil || !bytes.Equal(again, append([]byte("prefix"), p.raw...)) {
 			t.Errorf("%s/%s: AppendBinary with a prefix differs", v.set, v.name)
 		}
-		if int(p.hdr.Version) != p.hdr.Suite.MessageFormat || len(p.hdr.MessageID) != p.hdr.Suite.MessageIDLen() {
+		if int(p.hdr.Version) != p.hdr.Suite.MessageFormat() || len(p.hdr.MessageID) != p.hdr.Suite.MessageIDLen() {
 			t.Errorf("%s/%s: inconsistent header %+v", v.set, v.name, p.hdr)
 		}
 		if p.hdr.Suite.Signed() {

@@ -65,7 +65,7 @@ func (k *RawAES) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (
 		return m, fmt.Errorf("keyring: %v: %w", k, err)
 	}
 	if m.PlaintextDataKey == nil {
-		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen)
+		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen())
 	}
 	info := make([]byte, 0, len(k.name)+8+algorithms.IVLen)
 	info = append(info, k.name...)

@@ -17,7 +17,7 @@ import (
 
 var ctx = context.Background()
 
-func suite(t testing.TB, id algorithms.ID) *algorithms.Suite {
+func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {
@@ -108,7 +108,7 @@ func TestRawAESWireFormat(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := suite(t, id)
-			if len(m.PlaintextDataKey) != s.KeyLen {
+			if len(m.PlaintextDataKey) != s.KeyLen() {
 				t.Fatalf("generated a %d-byte data key for %v", len(m.PlaintextDataKey), s)
 			}
 			if len(in.EncryptedDataKeys) != 0 || in.PlaintextDataKey != nil {
@@ -127,8 +127,8 @@ func TestRawAESWireFormat(t *testing.T) {
 				binary.BigEndian.Uint32(info[n:]) != 128 || binary.BigEndian.Uint32(info[n+4:]) != 12 {
 				t.Fatalf("provider info %x, want name || u32(128) || u32(12) || IV", info)
 			}
-			if len(edk.Ciphertext) != s.KeyLen+16 {
-				t.Errorf("EDK ciphertext is %d bytes, want %d", len(edk.Ciphertext), s.KeyLen+16)
+			if len(edk.Ciphertext) != s.KeyLen()+16 {
+				t.Errorf("EDK ciphertext is %d bytes, want %d", len(edk.Ciphertext), s.KeyLen()+16)
 			}
 			block, _ := aes.NewCipher(wrapKey)
 			gcm, _ := cipher.NewGCM(block)

@@ -179,7 +179,7 @@ func (k *RawECDH) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) 
 	}
 	defer clear(z)
 	if m.PlaintextDataKey == nil {
-		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen)
+		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen())
 	}
 	ct, err := ecdhedk.Wrap(z, ecdhedk.FixedInfo(k.curve, sender, k.peer, ec), m.PlaintextDataKey)
 	if err != nil {
@@ -210,7 +210,7 @@ func (k *RawECDH) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, 
 		if edk.ProviderID != ecdhedk.ProviderIDRaw && edk.ProviderID != ecdhedk.ProviderIDKMS {
 			continue
 		}
-		pdk, err := k.decryptOne(edk, ec, m.Suite.KeyLen)
+		pdk, err := k.decryptOne(edk, ec, m.Suite.KeyLen())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%v: encrypted data key %d (%s): %w", k, i, edk.ProviderID, err))
 			continue

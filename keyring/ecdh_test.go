@@ -135,7 +135,7 @@ func TestRawECDHRoundTrip(t *testing.T) {
 					t.Fatalf("%s: %d EDKs", name, len(em.EncryptedDataKeys))
 				}
 				edk := em.EncryptedDataKeys[0]
-				keyLen := em.Suite.KeyLen
+				keyLen := em.Suite.KeyLen()
 				if edk.ProviderID != "raw-ecdh" || len(edk.ProviderInfo) != c.infoLen || len(edk.Ciphertext) != 64+keyLen+16 {
 					t.Errorf("%s: EDK %q, %d-byte info, %d-byte ciphertext", name, edk.ProviderID, len(edk.ProviderInfo), len(edk.Ciphertext))
 				}

@@ -56,16 +56,27 @@ func (k *Multi) OnEncrypt(ctx context.Context, m materials.EncryptionMaterials) 
 	return m, nil
 }
 
-// OnDecrypt implements [materials.Keyring].
+// OnDecrypt implements [materials.Keyring]. A child that yields only
+// candidate data keys (RSA PKCS #1 v1.5, which cannot authenticate a key)
+// does not end the search: its candidates are kept, in order, and the
+// next keyrings are tried, until one returns an authenticated key or
+// none is left.
 func (k *Multi) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
 	if m.PlaintextDataKey != nil {
 		return m, materials.ErrPlaintextDataKeyPresent
 	}
 	var errs []error
-	try := func(kr Keyring) (materials.DecryptionMaterials, bool) {
+	// try returns the materials after kr and whether they hold an
+	// authenticated data key.
+	try := func(kr Keyring) bool {
 		out, err := kr.OnDecrypt(ctx, m, edks)
 		if err == nil && out.PlaintextDataKey != nil {
-			return out, true
+			m = out
+			return true
+		}
+		if err == nil && len(out.Candidates) > len(m.Candidates) {
+			m = out
+			return false
 		}
 		if err == nil {
 			err = errors.New("keyring returned no data key")
@@ -79,17 +90,18 @@ func (k *Multi) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, 
 		case nd.Reason != "":
 			errs = append(errs, errors.New(nd.Reason))
 		}
-		return m, false
+		return false
 	}
-	if k.generator != nil {
-		if out, ok := try(k.generator); ok {
-			return out, nil
-		}
+	if k.generator != nil && try(k.generator) {
+		return m, nil
 	}
 	for _, c := range k.children {
-		if out, ok := try(c); ok {
-			return out, nil
+		if try(c) {
+			return m, nil
 		}
+	}
+	if len(m.Candidates) > 0 {
+		return m, nil
 	}
 	return m, &materials.NoDecryptableKeyError{Reason: "no keyring of the multi-keyring matched an encrypted data key", Errs: errs}
 }

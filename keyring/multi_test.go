@@ -29,7 +29,7 @@ func (p *probe) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (m
 		return m, p.encErr
 	}
 	if m.PlaintextDataKey == nil {
-		m.PlaintextDataKey = key(m.Suite.KeyLen, 1)
+		m.PlaintextDataKey = key(m.Suite.KeyLen(), 1)
 	}
 	return m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: p.name}), nil
 }

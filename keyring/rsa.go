@@ -117,7 +117,7 @@ func (k *RawRSA) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (
 		return m, fmt.Errorf("%w: %v has no public key", materials.ErrEncryptNotSupported, k)
 	}
 	if m.PlaintextDataKey == nil {
-		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen)
+		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen())
 	}
 	var ct []byte
 	var err error
@@ -136,10 +136,14 @@ func (k *RawRSA) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (
 
 // OnDecrypt implements [materials.Keyring].
 //
-// With PKCS #1 v1.5 padding a padding error is not reported: decryption
-// yields a random key in constant time, and the message then fails header
-// authentication, so the timing and the error reveal nothing about the
-// padding (the Bleichenbacher defence).
+// With OAEP a wrong key or a damaged EDK is an error, and the next EDK is
+// tried. PKCS #1 v1.5 padding cannot tell: decryption uses implicit
+// rejection (a bad padding yields a random key, in constant time), so no
+// padding error is ever seen, and every EDK of this keyring's name becomes
+// a candidate data key ([materials.DecryptionMaterials.Candidates]) that
+// the client keeps only if it passes the key commitment and header
+// authentication. A wrong key, a bad padding and a tampered EDK all end
+// the same way, with the same error (the Bleichenbacher defence).
 func (k *RawRSA) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
 	if m.PlaintextDataKey != nil {
 		return m, materials.ErrPlaintextDataKeyPresent
@@ -147,15 +151,17 @@ func (k *RawRSA) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, e
 	if k.private == nil {
 		return m, fmt.Errorf("%w: %v has no private key", materials.ErrDecryptNotSupported, k)
 	}
+	pkcs1 := k.padding == PKCS1
 	var opts crypto.DecrypterOpts
-	if k.padding == PKCS1 {
+	if pkcs1 {
 		//lint:ignore SA1019 PKCS #1 v1.5 is one of the five raw RSA paddings of the ESDK; other SDKs write it.
-		opts = &rsa.PKCS1v15DecryptOptions{SessionKeyLen: m.Suite.KeyLen}
+		opts = &rsa.PKCS1v15DecryptOptions{SessionKeyLen: m.Suite.KeyLen()}
 	} else {
 		_, h := k.padding.hash()
 		opts = &rsa.OAEPOptions{Hash: h, MGFHash: h}
 	}
 	var errs []error
+	out := m
 	for i, edk := range edks {
 		if edk.ProviderID != k.namespace || string(edk.ProviderInfo) != k.name {
 			continue
@@ -165,11 +171,20 @@ func (k *RawRSA) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, e
 			errs = append(errs, fmt.Errorf("%v: encrypted data key %d did not decrypt", k, i))
 			continue
 		}
-		out, err := m.WithPlaintextDataKey(pdk, edk)
+		if pkcs1 {
+			if out, err = out.WithCandidate(pdk, edk); err != nil {
+				return m, fmt.Errorf("keyring: %v: encrypted data key %d: %w", k, i, err)
+			}
+			continue
+		}
+		got, err := m.WithPlaintextDataKey(pdk, edk)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%v: encrypted data key %d: %w", k, i, err))
 			continue
 		}
+		return got, nil
+	}
+	if len(out.Candidates) > len(m.Candidates) {
 		return out, nil
 	}
 	return m, &materials.NoDecryptableKeyError{Reason: fmt.Sprintf("%v found no usable key", k), Errs: errs}

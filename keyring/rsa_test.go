@@ -138,7 +138,8 @@ func TestRawRSARoundTrip(t *testing.T) {
 				t.Errorf("%v: independent unwrap: %v", p, err)
 			}
 			out, err := kr.OnDecrypt(ctx, decMaterials(t, id, ec), m.EncryptedDataKeys)
-			if err != nil || !bytes.Equal(out.PlaintextDataKey, m.PlaintextDataKey) || !out.DataKey.Equal(edk) {
+			pdk, dk := unwrapped(t, p, out)
+			if err != nil || !bytes.Equal(pdk, m.PlaintextDataKey) || !dk.Equal(edk) {
 				t.Errorf("%v %v: OnDecrypt: %v", p, id, err)
 			}
 			// RSA does not bind the context: another context still unwraps
@@ -253,7 +254,7 @@ func TestRawRSACustomDecrypter(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := kr.OnDecrypt(ctx, decMaterials(t, 0x0178, nil), m.EncryptedDataKeys)
-		if err != nil || !bytes.Equal(out.PlaintextDataKey, m.PlaintextDataKey) {
+		if pdk, _ := unwrapped(t, p, out); err != nil || !bytes.Equal(pdk, m.PlaintextDataKey) {
 			t.Errorf("%v: %v", p, err)
 		}
 		if d.calls.Load() != 1 {
@@ -317,4 +318,23 @@ func TestParseRSAPEM(t *testing.T) {
 			t.Errorf("public %s: accepted", name)
 		}
 	}
+}
+
+// unwrapped returns the one data key an RSA keyring's OnDecrypt obtained:
+// with OAEP the authenticated PlaintextDataKey, with PKCS #1 v1.5 (which
+// cannot authenticate a key) the single candidate and no
+// PlaintextDataKey.
+func unwrapped(t *testing.T, p keyring.Padding, m materials.DecryptionMaterials) ([]byte, materials.EncryptedDataKey) {
+	t.Helper()
+	if p != keyring.PKCS1 {
+		if len(m.Candidates) != 0 {
+			t.Errorf("%v: %d candidate keys, want none", p, len(m.Candidates))
+		}
+		return m.PlaintextDataKey, m.DataKey
+	}
+	if m.PlaintextDataKey != nil || len(m.Candidates) != 1 {
+		t.Errorf("%v: plaintext data key set: %v, %d candidates; want only 1 candidate", p, m.PlaintextDataKey != nil, len(m.Candidates))
+		return nil, materials.EncryptedDataKey{}
+	}
+	return m.Candidates[0].PlaintextDataKey, m.Candidates[0].DataKey
 }

@@ -112,7 +112,25 @@ func unwrapAndAuthenticate(msg []byte, kr keyring.Keyring) error {
 	if err != nil {
 		return err
 	}
-	dk, ck, err := hdr.Suite.DeriveKeys(dm.PlaintextDataKey, hdr.MessageID)
+	// As the client does: candidates (RSA PKCS #1 v1.5) first, then the
+	// authenticated key; the first that authenticates the header wins.
+	var keys [][]byte
+	for _, c := range dm.Candidates {
+		keys = append(keys, c.PlaintextDataKey)
+	}
+	if dm.PlaintextDataKey != nil {
+		keys = append(keys, dm.PlaintextDataKey)
+	}
+	for _, pdk := range keys {
+		if err = authenticateHeader(hdr, raw, auth, pdk); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+func authenticateHeader(hdr *format.Header, raw []byte, auth format.HeaderAuth, pdk []byte) error {
+	dk, ck, err := hdr.Suite.DeriveKeys(pdk, hdr.MessageID)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"errors"
+	"hash"
 	"slices"
 	"sync"
 	"time"
@@ -100,7 +101,7 @@ func (c *CachingManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 		return c.under.GetEncryptionMaterials(ctx, req)
 	}
 	if req.Suite != 0 {
-		if s, err := algorithms.Lookup(req.Suite); err == nil && s.KDF == algorithms.KDFIdentity {
+		if s, err := algorithms.Lookup(req.Suite); err == nil && s.KDF() == algorithms.KDFIdentity {
 			return c.under.GetEncryptionMaterials(ctx, req)
 		}
 	}
@@ -111,12 +112,13 @@ func (c *CachingManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 	n := uint64(req.PlaintextLength)
 	for {
 		if e, ok := c.cfg.Cache.Get(key, c.now()); ok {
-			if e.use(n, c.cfg.MaxMessagesEncrypted, c.cfg.MaxBytesEncrypted) {
-				return cloneEncryption(*e.Encryption), nil
+			if m, ok := e.takeEncryption(n, c.cfg.MaxMessagesEncrypted, c.cfg.MaxBytesEncrypted); ok {
+				return m, nil
 			}
 			c.cfg.Cache.Delete(key, e)
 		}
 		var uncached *EncryptionMaterials
+		var mine EncryptionMaterials // the fetching caller's copy, taken before the entry is shared
 		waited, fetched, err := c.fetch(ctx, key, func() (*CacheEntry, error) {
 			under := req
 			under.PlaintextLength = -1
@@ -124,19 +126,19 @@ func (c *CachingManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 			if err != nil {
 				return nil, err
 			}
-			if m.Suite.KDF == algorithms.KDFIdentity {
+			if m.Suite.KDF() == algorithms.KDFIdentity {
 				uncached = &m // the manager chose a suite that is never cached
 				return nil, nil
 			}
 			e := &CacheEntry{Encryption: &m, Expires: c.now().Add(c.cfg.MaxAge)}
-			e.use(n, c.cfg.MaxMessagesEncrypted, c.cfg.MaxBytesEncrypted)
+			mine, _ = e.takeEncryption(n, c.cfg.MaxMessagesEncrypted, c.cfg.MaxBytesEncrypted)
 			return e, nil
 		})
 		switch {
 		case err != nil:
 			return EncryptionMaterials{}, err
 		case fetched != nil:
-			return cloneEncryption(*fetched.Encryption), nil
+			return mine, nil
 		case uncached != nil:
 			return *uncached, nil
 		case !waited:
@@ -148,7 +150,7 @@ func (c *CachingManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 
 // DecryptMaterials implements [Manager].
 func (c *CachingManager) DecryptMaterials(ctx context.Context, req DecryptionRequest) (DecryptionMaterials, error) {
-	if req.Suite.KDF == algorithms.KDFIdentity {
+	if req.Suite.KDF() == algorithms.KDFIdentity {
 		return c.under.DecryptMaterials(ctx, req)
 	}
 	key, err := c.decryptKey(req)
@@ -157,20 +159,25 @@ func (c *CachingManager) DecryptMaterials(ctx context.Context, req DecryptionReq
 	}
 	for {
 		if e, ok := c.cfg.Cache.Get(key, c.now()); ok {
-			return cloneDecryption(*e.Decryption), nil
+			if m, ok := e.takeDecryption(); ok {
+				return m, nil
+			}
+			c.cfg.Cache.Delete(key, e)
 		}
+		var mine DecryptionMaterials
 		waited, fetched, err := c.fetch(ctx, key, func() (*CacheEntry, error) {
 			m, err := c.under.DecryptMaterials(ctx, req)
 			if err != nil {
 				return nil, err
 			}
+			mine = cloneDecryption(m)
 			return &CacheEntry{Decryption: &m, Expires: c.now().Add(c.cfg.MaxAge)}, nil
 		})
 		if err != nil {
 			return DecryptionMaterials{}, err
 		}
 		if fetched != nil {
-			return cloneDecryption(*fetched.Decryption), nil
+			return mine, nil
 		}
 		if !waited {
 			return DecryptionMaterials{}, errors.New("materials: caching manager: internal error: empty fetch")
@@ -216,37 +223,48 @@ func (c *CachingManager) fetch(ctx context.Context, key string, get func() (*Cac
 	return waited, e, err
 }
 
-// encryptKey follows the caching CMM spec's formula (SHA-384 over the
+// Cache identifiers are SHA-384 over an unambiguous encoding of the
+// request: every variable-length part is preceded by its length and every
+// list by its count, so that no two different requests encode to the same
+// bytes (the parts cannot slide into one another).
+
+// idWriter writes the length-prefixed parts of a cache identifier.
+type idWriter struct{ h hash.Hash }
+
+func (w idWriter) u64(n int) { w.h.Write(binary.BigEndian.AppendUint64(nil, uint64(n))) }
+
+func (w idWriter) bytes(b []byte) {
+	w.u64(len(b))
+	w.h.Write(b)
+}
+
+// encryptKey follows the caching CMM spec's identifier (SHA-384 over the
 // resource and scope bytes, partition, suite and serialized encryption
-// context), extended with the commitment policy and required keys, which
-// change the materials too.
+// context), extended with the commitment policy and the required keys,
+// which change the materials too.
 func (c *CachingManager) encryptKey(req EncryptionRequest) (string, error) {
 	ec, err := req.EncryptionContext.MarshalBinary()
 	if err != nil {
 		return "", err
 	}
-	h := sha512.New384()
-	h.Write([]byte{0x01, 0x01})
-	h.Write(c.partition)
-	h.Write([]byte{0x00})
-	if req.Suite == 0 {
-		h.Write([]byte{0x00})
-	} else {
-		h.Write(binary.BigEndian.AppendUint16([]byte{0x01}, uint16(req.Suite)))
+	w := idWriter{sha512.New384()}
+	w.h.Write([]byte{0x01, 0x01})
+	w.bytes(c.partition)
+	w.h.Write(binary.BigEndian.AppendUint16(nil, uint16(req.Suite)))
+	w.h.Write([]byte{byte(req.CommitmentPolicy)})
+	keys := sortedCopy(req.RequiredEncryptionContextKeys)
+	w.u64(len(keys))
+	for _, k := range keys {
+		w.bytes([]byte(k))
 	}
-	h.Write([]byte{0x00, byte(req.CommitmentPolicy)})
-	for _, k := range sortedCopy(req.RequiredEncryptionContextKeys) {
-		h.Write(binary.BigEndian.AppendUint16(nil, uint16(len(k))))
-		h.Write([]byte(k))
-	}
-	h.Write([]byte{0x00})
-	h.Write(ec)
-	return string(h.Sum(nil)), nil
+	w.bytes(ec)
+	return string(w.h.Sum(nil)), nil
 }
 
-// decryptKey: resource and scope bytes, partition, suite, the sorted
-// serialized encrypted data keys, the header and the reproduced
-// encryption context.
+// decryptKey: resource and scope bytes, partition, suite, policy, the
+// encrypted data keys (sorted, each the SHA-512 of its length-prefixed
+// fields, as the spec's identifier does), the stored and the reproduced
+// encryption contexts.
 func (c *CachingManager) decryptKey(req DecryptionRequest) (string, error) {
 	ec, err := req.EncryptionContext.MarshalBinary()
 	if err != nil {
@@ -258,28 +276,25 @@ func (c *CachingManager) decryptKey(req DecryptionRequest) (string, error) {
 	}
 	edks := make([][]byte, len(req.EncryptedDataKeys))
 	for i, k := range req.EncryptedDataKeys {
-		var b []byte
-		for _, f := range [][]byte{[]byte(k.ProviderID), k.ProviderInfo, k.Ciphertext} {
-			b = binary.BigEndian.AppendUint16(b, uint16(len(f)))
-			b = append(b, f...)
-		}
-		edks[i] = b
+		d := idWriter{sha512.New()}
+		d.bytes([]byte(k.ProviderID))
+		d.bytes(k.ProviderInfo)
+		d.bytes(k.Ciphertext)
+		edks[i] = d.h.Sum(nil)
 	}
 	slices.SortFunc(edks, bytes.Compare)
-	h := sha512.New384()
-	h.Write([]byte{0x01, 0x02})
-	h.Write(c.partition)
-	h.Write([]byte{0x00})
-	h.Write(binary.BigEndian.AppendUint16(nil, uint16(req.Suite.ID)))
-	h.Write([]byte{byte(req.CommitmentPolicy)})
+	w := idWriter{sha512.New384()}
+	w.h.Write([]byte{0x01, 0x02})
+	w.bytes(c.partition)
+	w.h.Write(binary.BigEndian.AppendUint16(nil, uint16(req.Suite.ID())))
+	w.h.Write([]byte{byte(req.CommitmentPolicy)})
+	w.u64(len(edks))
 	for _, b := range edks {
-		h.Write(b)
+		w.h.Write(b) // fixed length
 	}
-	h.Write([]byte{0x00})
-	h.Write(ec)
-	h.Write([]byte{0x00})
-	h.Write(rec)
-	return string(h.Sum(nil)), nil
+	w.bytes(ec)
+	w.bytes(rec)
+	return string(w.h.Sum(nil)), nil
 }
 
 func sortedCopy(s []string) []string {
@@ -302,5 +317,9 @@ func cloneDecryption(m DecryptionMaterials) DecryptionMaterials {
 	m.EncryptionContext = m.EncryptionContext.Clone()
 	m.RequiredEncryptionContextKeys = slices.Clone(m.RequiredEncryptionContextKeys)
 	m.PlaintextDataKey = slices.Clone(m.PlaintextDataKey)
+	m.Candidates = slices.Clone(m.Candidates)
+	for i := range m.Candidates {
+		m.Candidates[i].PlaintextDataKey = slices.Clone(m.Candidates[i].PlaintextDataKey)
+	}
 	return m
 }

@@ -17,7 +17,7 @@ type cacheCountingKeyring struct{ enc, dec atomic.Int64 }
 
 func (k *cacheCountingKeyring) OnEncrypt(_ context.Context, m EncryptionMaterials) (EncryptionMaterials, error) {
 	k.enc.Add(1)
-	m.PlaintextDataKey = make([]byte, m.Suite.KeyLen)
+	m.PlaintextDataKey = make([]byte, m.Suite.KeyLen())
 	rand.Read(m.PlaintextDataKey)
 	return m.WithEncryptedDataKey(EncryptedDataKey{ProviderID: "count", Ciphertext: append([]byte(nil), m.PlaintextDataKey...)}), nil
 }

@@ -85,7 +85,7 @@ func (ec EncryptionContext) MarshalBinary() ([]byte, error) { return ec.AppendBi
 
 // ErrMalformedEncryptionContext is wrapped by every error of
 // [ParseEncryptionContext].
-var ErrMalformedEncryptionContext = errors.New("malformed encryption context")
+var ErrMalformedEncryptionContext = errors.New("materials: malformed encryption context")
 
 // ParseEncryptionContext parses a serialized encryption context as found in
 // a message header's AAD section: empty input, the legacy empty form

@@ -34,7 +34,7 @@ func (d *DefaultManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 		return EncryptionMaterials{}, err
 	}
 	if !req.CommitmentPolicy.AllowsEncrypt(suite) {
-		return EncryptionMaterials{}, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, req.CommitmentPolicy, suite.ID)
+		return EncryptionMaterials{}, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, req.CommitmentPolicy, suite.ID())
 	}
 	m := EncryptionMaterials{
 		Suite:                         suite,
@@ -68,10 +68,10 @@ func (d *DefaultManager) GetEncryptionMaterials(ctx context.Context, req Encrypt
 
 func checkEncryptionMaterials(out, in EncryptionMaterials) error {
 	switch {
-	case out.Suite != in.Suite:
+	case out.Suite.ID() != in.Suite.ID():
 		return fmt.Errorf("%w: keyring changed the algorithm suite", ErrInvalidMaterials)
-	case len(out.PlaintextDataKey) != in.Suite.KeyLen:
-		return fmt.Errorf("%w: keyring returned a %d-byte data key, suite needs %d", ErrInvalidMaterials, len(out.PlaintextDataKey), in.Suite.KeyLen)
+	case len(out.PlaintextDataKey) != in.Suite.KeyLen():
+		return fmt.Errorf("%w: keyring returned a %d-byte data key, suite needs %d", ErrInvalidMaterials, len(out.PlaintextDataKey), in.Suite.KeyLen())
 	case len(out.EncryptedDataKeys) == 0:
 		return fmt.Errorf("%w: keyring returned no encrypted data key", ErrInvalidMaterials)
 	}
@@ -87,7 +87,7 @@ func checkEncryptionMaterials(out, in EncryptionMaterials) error {
 func (d *DefaultManager) DecryptMaterials(ctx context.Context, req DecryptionRequest) (DecryptionMaterials, error) {
 	suite := req.Suite
 	if !req.CommitmentPolicy.AllowsDecrypt(suite) {
-		return DecryptionMaterials{}, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, req.CommitmentPolicy, suite.ID)
+		return DecryptionMaterials{}, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, req.CommitmentPolicy, suite.ID())
 	}
 	ec, required, err := MergeReproduced(req.EncryptionContext, req.ReproducedEncryptionContext)
 	if err != nil {
@@ -97,9 +97,9 @@ func (d *DefaultManager) DecryptMaterials(ctx context.Context, req DecryptionReq
 	encodedKey, hasKey := ec[algorithms.PublicKeyContextKey]
 	switch {
 	case suite.Signed() && !hasKey:
-		return DecryptionMaterials{}, fmt.Errorf("%w: signed suite %v but the encryption context has no %s", ErrInvalidMaterials, suite.ID, algorithms.PublicKeyContextKey)
+		return DecryptionMaterials{}, fmt.Errorf("%w: signed suite %v but the encryption context has no %s", ErrInvalidMaterials, suite.ID(), algorithms.PublicKeyContextKey)
 	case !suite.Signed() && hasKey:
-		return DecryptionMaterials{}, fmt.Errorf("%w: unsigned suite %v but the encryption context has %s", ErrInvalidMaterials, suite.ID, algorithms.PublicKeyContextKey)
+		return DecryptionMaterials{}, fmt.Errorf("%w: unsigned suite %v but the encryption context has %s", ErrInvalidMaterials, suite.ID(), algorithms.PublicKeyContextKey)
 	case hasKey:
 		if m.VerificationKey, err = suite.DecodePublicKey(encodedKey); err != nil {
 			return DecryptionMaterials{}, fmt.Errorf("%w: %v", ErrInvalidMaterials, err)
@@ -109,10 +109,24 @@ func (d *DefaultManager) DecryptMaterials(ctx context.Context, req DecryptionReq
 	if err != nil {
 		return DecryptionMaterials{}, err
 	}
-	if out.Suite != suite || len(out.PlaintextDataKey) != suite.KeyLen {
+	if out.Suite.ID() != suite.ID() || !usableKeys(out) {
 		return DecryptionMaterials{}, fmt.Errorf("%w: keyring returned no usable data key", ErrInvalidMaterials)
 	}
 	return out, nil
+}
+
+// usableKeys reports whether m holds a data key or candidates, all of the
+// suite's key length.
+func usableKeys(m DecryptionMaterials) bool {
+	if !m.HasDataKey() || m.PlaintextDataKey != nil && len(m.PlaintextDataKey) != m.Suite.KeyLen() {
+		return false
+	}
+	for _, c := range m.Candidates {
+		if len(c.PlaintextDataKey) != m.Suite.KeyLen() {
+			return false
+		}
+	}
+	return true
 }
 
 // MergeReproduced merges the encryption context a caller expects into the

@@ -35,7 +35,7 @@ func (k *fakeKeyring) OnEncrypt(_ context.Context, m materials.EncryptionMateria
 		return m, k.encErr
 	}
 	if m.PlaintextDataKey == nil {
-		m.PlaintextDataKey = bytes.Repeat([]byte{7}, m.Suite.KeyLen)
+		m.PlaintextDataKey = bytes.Repeat([]byte{7}, m.Suite.KeyLen())
 	}
 	m = m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: fakeProvider, ProviderInfo: []byte("k"), Ciphertext: bytes.Clone(m.PlaintextDataKey)})
 	if k.tamperEnc != nil {
@@ -69,7 +69,7 @@ func (k *fakeKeyring) OnDecrypt(_ context.Context, m materials.DecryptionMateria
 
 var ctx = context.Background()
 
-func suite(t testing.TB, id algorithms.ID) *algorithms.Suite {
+func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {
@@ -92,8 +92,8 @@ func TestDefaultManagerDefaultSuite(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", c.p, err)
 		}
-		if m.Suite.ID != c.want {
-			t.Errorf("%v: suite %v, want %v", c.p, m.Suite.ID, c.want)
+		if m.Suite.ID() != c.want {
+			t.Errorf("%v: suite %v, want %v", c.p, m.Suite.ID(), c.want)
 		}
 	}
 }
@@ -105,7 +105,7 @@ func TestDefaultManagerSuites(t *testing.T) {
 			caller := EC{"purpose": "test", "\U0001F600": "x"}
 			callerCopy := caller.Clone()
 			m, err := materials.NewDefaultManager(kr).GetEncryptionMaterials(ctx, materials.EncryptionRequest{
-				EncryptionContext: caller, CommitmentPolicy: p, Suite: s.ID, PlaintextLength: 10,
+				EncryptionContext: caller, CommitmentPolicy: p, Suite: s.ID(), PlaintextLength: 10,
 			})
 			if !p.AllowsEncrypt(s) {
 				if !errors.Is(err, materials.ErrCommitmentPolicy) {
@@ -119,7 +119,7 @@ func TestDefaultManagerSuites(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v under %v: %v", s, p, err)
 			}
-			if m.Suite != s || len(m.PlaintextDataKey) != s.KeyLen || len(m.EncryptedDataKeys) != 1 {
+			if m.Suite.ID() != s.ID() || len(m.PlaintextDataKey) != s.KeyLen() || len(m.EncryptedDataKeys) != 1 {
 				t.Fatalf("%v: bad materials %+v", s, m)
 			}
 			if !caller.Equal(callerCopy) {
@@ -138,7 +138,7 @@ func TestDefaultManagerSuites(t *testing.T) {
 			if !has || m.SigningKey == nil {
 				t.Fatalf("%v: signed suite without a signing key (%q)", s, m.EncryptionContext)
 			}
-			if m.SigningKey.Curve != s.Curve {
+			if m.SigningKey.Curve != s.Curve() {
 				t.Errorf("%v: signing key on %s", s, m.SigningKey.Curve.Params().Name)
 			}
 			pub, err := s.DecodePublicKey(pubKey)
@@ -228,7 +228,7 @@ func TestDefaultManagerRequiredKeysPassThrough(t *testing.T) {
 }
 
 // signedEC returns a header context with a fresh verification key for s.
-func signedEC(t *testing.T, s *algorithms.Suite) (EC, *algorithms.Suite) {
+func signedEC(t *testing.T, s algorithms.Suite) (EC, algorithms.Suite) {
 	t.Helper()
 	priv, err := s.GenerateSigningKey()
 	if err != nil {
@@ -256,12 +256,12 @@ func TestDefaultManagerDecrypt(t *testing.T) {
 		}
 		kr := &fakeKeyring{}
 		m, err := materials.NewDefaultManager(kr).DecryptMaterials(ctx, materials.DecryptionRequest{
-			Suite: s, CommitmentPolicy: algorithms.RequireEncryptAllowDecrypt, EncryptedDataKeys: fakeEDKs(s.KeyLen), EncryptionContext: ec,
+			Suite: s, CommitmentPolicy: algorithms.RequireEncryptAllowDecrypt, EncryptedDataKeys: fakeEDKs(s.KeyLen()), EncryptionContext: ec,
 		})
 		if err != nil {
 			t.Fatalf("%v: %v", s, err)
 		}
-		if !bytes.Equal(m.PlaintextDataKey, bytes.Repeat([]byte{9}, s.KeyLen)) || m.DataKey.ProviderID != fakeProvider {
+		if !bytes.Equal(m.PlaintextDataKey, bytes.Repeat([]byte{9}, s.KeyLen())) || m.DataKey.ProviderID != fakeProvider {
 			t.Errorf("%v: materials %+v", s, m)
 		}
 		if s.Signed() {
@@ -292,7 +292,7 @@ func TestDefaultManagerDecryptRejects(t *testing.T) {
 	bad[algorithms.PublicKeyContextKey] = "AAAA"
 	for _, c := range []struct {
 		name   string
-		suite  *algorithms.Suite
+		suite  algorithms.Suite
 		policy algorithms.CommitmentPolicy
 		ec     EC
 		want   error
@@ -306,7 +306,7 @@ func TestDefaultManagerDecryptRejects(t *testing.T) {
 		{"non-committing under RequireRequire", s214, algorithms.RequireEncryptRequireDecrypt, ec214, materials.ErrCommitmentPolicy},
 		{"non-committing unsigned under RequireRequire", suite(t, 0x0014), algorithms.RequireEncryptRequireDecrypt, EC{}, materials.ErrCommitmentPolicy},
 	} {
-		_, err := dm.DecryptMaterials(ctx, materials.DecryptionRequest{Suite: c.suite, CommitmentPolicy: c.policy, EncryptedDataKeys: fakeEDKs(c.suite.KeyLen), EncryptionContext: c.ec})
+		_, err := dm.DecryptMaterials(ctx, materials.DecryptionRequest{Suite: c.suite, CommitmentPolicy: c.policy, EncryptedDataKeys: fakeEDKs(c.suite.KeyLen()), EncryptionContext: c.ec})
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
 		}

@@ -17,7 +17,7 @@ import (
 // Keyrings take materials by value and return a new value; they never
 // modify the slices or maps of the value they were given.
 type EncryptionMaterials struct {
-	Suite             *algorithms.Suite
+	Suite             algorithms.Suite
 	EncryptionContext EncryptionContext
 	// RequiredEncryptionContextKeys lists the context keys that are
 	// authenticated but not stored in the message header; the decrypting
@@ -37,7 +37,7 @@ func (m EncryptionMaterials) WithEncryptedDataKey(edk EncryptedDataKey) Encrypti
 
 // DecryptionMaterials is what a message needs to be decrypted.
 type DecryptionMaterials struct {
-	Suite                         *algorithms.Suite
+	Suite                         algorithms.Suite
 	EncryptionContext             EncryptionContext
 	RequiredEncryptionContextKeys []string
 	PlaintextDataKey              []byte
@@ -45,6 +45,45 @@ type DecryptionMaterials struct {
 	// DataKey is the encrypted data key the keyring decrypted to obtain the
 	// plaintext data key.
 	DataKey EncryptedDataKey
+	// Candidates are data keys that keyrings obtained but could not
+	// authenticate: RSA PKCS #1 v1.5 decryption with implicit rejection
+	// turns a wrong key or a bad padding into a random data key rather than
+	// an error, so that its timing and result reveal nothing (the
+	// Bleichenbacher defence). The client tries the candidates in order,
+	// then PlaintextDataKey if set, and keeps the first that passes the key
+	// commitment and header authentication; every failed candidate costs
+	// the same work and gives the same error. Materials whose keyring found
+	// only candidates have no PlaintextDataKey.
+	Candidates []CandidateKey
+}
+
+// CandidateKey is a data key a keyring could not authenticate, with the
+// encrypted data key it came from (see [DecryptionMaterials.Candidates]).
+type CandidateKey struct {
+	PlaintextDataKey []byte
+	DataKey          EncryptedDataKey
+}
+
+// WithCandidate returns a copy of m with one more candidate data key,
+// obtained from edk without being authenticated; m itself is unchanged. It
+// fails if m already has a plaintext data key (a keyring stops at the
+// first authenticated key, so candidates always precede it) or pdk has the
+// wrong length for the suite.
+func (m DecryptionMaterials) WithCandidate(pdk []byte, edk EncryptedDataKey) (DecryptionMaterials, error) {
+	if m.PlaintextDataKey != nil {
+		return m, ErrPlaintextDataKeyPresent
+	}
+	if len(pdk) != m.Suite.KeyLen() {
+		return m, fmt.Errorf("%w: candidate data key is %d bytes, suite needs %d", ErrInvalidMaterials, len(pdk), m.Suite.KeyLen())
+	}
+	m.Candidates = append(slices.Clip(m.Candidates), CandidateKey{PlaintextDataKey: pdk, DataKey: edk})
+	return m, nil
+}
+
+// HasDataKey reports whether m holds a data key to try: an authenticated
+// one, or at least one candidate.
+func (m DecryptionMaterials) HasDataKey() bool {
+	return m.PlaintextDataKey != nil || len(m.Candidates) > 0
 }
 
 // WithPlaintextDataKey returns a copy of m holding pdk, which was obtained
@@ -54,8 +93,8 @@ func (m DecryptionMaterials) WithPlaintextDataKey(pdk []byte, edk EncryptedDataK
 	if m.PlaintextDataKey != nil {
 		return m, ErrPlaintextDataKeyPresent
 	}
-	if len(pdk) != m.Suite.KeyLen {
-		return m, fmt.Errorf("%w: data key is %d bytes, suite needs %d", ErrInvalidMaterials, len(pdk), m.Suite.KeyLen)
+	if len(pdk) != m.Suite.KeyLen() {
+		return m, fmt.Errorf("%w: data key is %d bytes, suite needs %d", ErrInvalidMaterials, len(pdk), m.Suite.KeyLen())
 	}
 	m.PlaintextDataKey = pdk
 	m.DataKey = edk
@@ -67,8 +106,13 @@ func (m DecryptionMaterials) WithPlaintextDataKey(pdk []byte, edk EncryptedDataK
 // OnEncrypt generates a plaintext data key when the materials have none,
 // and adds one encrypted data key (or more) for it. OnDecrypt tries the
 // encrypted data keys it can handle, in order, and returns materials with
-// the first plaintext data key it obtains; when none works it returns an
-// error, usually a [*NoDecryptableKeyError] listing each failure.
+// the first plaintext data key it obtains and authenticates (an AEAD tag,
+// a KMS response); when none works it returns an error, usually a
+// [*NoDecryptableKeyError] listing each failure. A keyring never returns a
+// data key it has not authenticated as PlaintextDataKey: where its scheme
+// cannot tell a right key from a wrong one (RSA PKCS #1 v1.5), it adds
+// each key it obtains with [DecryptionMaterials.WithCandidate] and returns
+// the materials without error, and the client tries them.
 //
 // Implementations must be safe for concurrent use.
 type Keyring interface {
@@ -91,7 +135,7 @@ type EncryptionRequest struct {
 
 // DecryptionRequest asks a [Manager] for decryption materials.
 type DecryptionRequest struct {
-	Suite             *algorithms.Suite
+	Suite             algorithms.Suite
 	CommitmentPolicy  algorithms.CommitmentPolicy
 	EncryptedDataKeys []EncryptedDataKey
 	// EncryptionContext is the context stored in the message header.

@@ -61,7 +61,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 
 	type gen struct {
 		name      string
-		suite     *algorithms.Suite
+		suite     algorithms.Suite
 		encrypt   []KeyDescription // first is the generator
 		decrypt   []KeyDescription
 		frame     int64
@@ -78,7 +78,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 	}
 	paddings := [][2]string{{"pkcs1", ""}, {"oaep-mgf1", "sha1"}, {"oaep-mgf1", "sha256"}, {"oaep-mgf1", "sha384"}, {"oaep-mgf1", "sha512"}}
 	for _, s := range algorithms.All() {
-		id := fmt.Sprintf("%04x", uint16(s.ID))
+		id := fmt.Sprintf("%04x", uint16(s.ID()))
 		for _, bits := range []int{128, 192, 256} {
 			k := aes(bits)
 			gens = append(gens, gen{name: fmt.Sprintf("%s-aes%d", id, bits), suite: s, encrypt: []KeyDescription{k}, decrypt: []KeyDescription{k}, frame: 4096, plaintext: "small", context: "unicode"})
@@ -124,7 +124,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 			c.CommitmentPolicy = algorithms.ForbidEncryptAllowDecrypt
 		}
 		ct, err := c.EncryptBytes(ctx, plaintexts[g.plaintext], &encryptsdk.EncryptOptions{
-			Suite:             g.suite.ID,
+			Suite:             g.suite.ID(),
 			FrameLength:       g.frame,
 			NonFramed:         g.nonFramed,
 			EncryptionContext: contexts[g.context],
@@ -136,7 +136,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 			return 0, err
 		}
 		tests[g.name] = map[string]any{
-			"description": fmt.Sprintf("go-esdk: suite %v, frame length %d (non-framed: %v), plaintext %s, encryption context %s", g.suite.ID, g.frame, g.nonFramed, g.plaintext, g.context),
+			"description": fmt.Sprintf("go-esdk: suite %v, frame length %d (non-framed: %v), plaintext %s, encryption context %s", g.suite.ID(), g.frame, g.nonFramed, g.plaintext, g.context),
 			"ciphertext":  "file://ciphertexts/" + g.name,
 			"master-keys": g.decrypt,
 			"result":      map[string]any{"output": map[string]any{"plaintext": "file://plaintexts/" + g.plaintext}},
@@ -317,12 +317,12 @@ func generateHierarchy(ctx context.Context, m *DecryptManifest, plaintext []byte
 	}
 	tests := map[string]any{}
 	for _, s := range algorithms.All() {
-		name := fmt.Sprintf("%04x-hierarchy", uint16(s.ID))
+		name := fmt.Sprintf("%04x-hierarchy", uint16(s.ID()))
 		c := encryptsdk.New(kr)
 		if !s.Committing() {
 			c.CommitmentPolicy = algorithms.ForbidEncryptAllowDecrypt
 		}
-		ct, err := c.EncryptBytes(ctx, plaintext, &encryptsdk.EncryptOptions{Suite: s.ID, FrameLength: 4096, EncryptionContext: ec})
+		ct, err := c.EncryptBytes(ctx, plaintext, &encryptsdk.EncryptOptions{Suite: s.ID(), FrameLength: 4096, EncryptionContext: ec})
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", name, err)
 		}
@@ -331,8 +331,8 @@ func generateHierarchy(ctx context.Context, m *DecryptManifest, plaintext []byte
 		}
 		tests[name] = map[string]any{"decryption-scenario": Scenario{
 			Type: "positive-esdk", Ciphertext: "file://ciphertexts/" + name, Result: "file://plaintexts/small",
-			Description: fmt.Sprintf("go-esdk: hierarchical keyring with a static branch key, suite %v", s.ID),
-			Key:         &d, Reproduced: map[string]string{}, Suite: fmt.Sprintf("%04x", uint16(s.ID)), FrameSize: 4096,
+			Description: fmt.Sprintf("go-esdk: hierarchical keyring with a static branch key, suite %v", s.ID()),
+			Key:         &d, Reproduced: map[string]string{}, Suite: fmt.Sprintf("%04x", uint16(s.ID())), FrameSize: 4096,
 		}}
 	}
 	manifest := map[string]any{

@@ -85,7 +85,6 @@ func Inspect(r io.Reader) (signed bool, err error) {
 		hh.Write(raw)
 		hh.Write(auth.IV)
 		hh.Write(auth.Tag)
-		mr.SetHash(hh)
 		h = hh
 	}
 	var buf []byte
@@ -98,6 +97,9 @@ func Inspect(r io.Reader) (signed bool, err error) {
 		}
 		if err != nil {
 			return false, err
+		}
+		if h != nil {
+			h.Write(fr.Raw)
 		}
 		buf = fr.Raw[:0]
 		if fr.Final {

@@ -143,7 +143,7 @@ func buildConfig(o *rawOptions) (*config, error) {
 		if !ok {
 			var names []string
 			for _, suite := range algorithms.All() {
-				names = append(names, metadata.SuiteName(suite.ID))
+				names = append(names, metadata.SuiteName(suite.ID()))
 			}
 			slices.Sort(names)
 			return nil, clierr.Usage(fmt.Sprintf("argument --algorithm: invalid choice: %s", argparse.Repr(*o.algorithm)), "choose from "+strings.Join(names, ", "))

@@ -80,7 +80,7 @@ func main() {
 		log.Fatal(err)
 	}
 	info, _ := os.Stat(encrypted)
-	fmt.Printf("encrypted %s: %d bytes -> %d bytes with %v\n", *in, n, info.Size(), enc.Header().Suite.ID)
+	fmt.Printf("encrypted %s: %d bytes -> %d bytes with %v\n", *in, n, info.Size(), enc.Header().Suite.ID())
 
 	// Decrypt: the encryption context is available before any plaintext.
 	f, err := os.Open(encrypted)

@@ -1,12 +1,14 @@
 package frame
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/wire"
 )
 
 // Batch is a run of consecutive frames of one message, sealed or opened by
@@ -52,15 +54,16 @@ type Batch struct {
 	// new generation, so that a helper that wakes up late for an earlier
 	// use of the batch claims nothing.
 	claim   atomic.Uint64
-	left    atomic.Int64  // frames of this generation not yet done
-	done    chan struct{} // signalled once per started generation
-	started bool          // Start was called and Wait not yet
+	left    atomic.Int64          // frames of this generation not yet done
+	fault   atomic.Pointer[error] // the first fault of this generation
+	done    chan struct{}         // signalled once per started generation
+	started bool                  // Start was called and Wait not yet
 }
 
 // NewSealBatch returns a batch that seals up to frames regular frames. Its
 // slab is allocated by Grow, as data arrives.
 func (c *Cipher) NewSealBatch(frames int) *Batch {
-	slot := format.RegularFrameHeaderLen + int(c.frameLen) + 16
+	slot := wire.RegularFrameHeaderLen + c.fl + 16
 	return &Batch{c: c, SlotLen: slot, max: frames * slot, done: make(chan struct{}, 1)}
 }
 
@@ -68,19 +71,21 @@ func (c *Cipher) NewSealBatch(frames int) *Batch {
 // starting at sequence number firstSeq, into dst, which is their exact
 // sealed length: a one-shot message's body sealed where it belongs.
 func (c *Cipher) NewSealBatchAt(dst, src []byte, firstSeq uint32) *Batch {
-	b := c.NewSealBatch(len(src) / int(c.frameLen))
+	b := c.NewSealBatch(len(src) / c.fl)
 	b.Slab, b.Src, b.N, b.FirstSeq = dst[:b.max], src, b.MaxFrames(), firstSeq
 	return b
 }
 
 // Grow makes the slab at least n bytes long (at most the batch's size),
 // growing it geometrically so that a stream with huge frames holds memory
-// in proportion to the data it has been given, not to the frame length.
+// in proportion to the data it has been given, not to the frame length
+// (a first slab holds one slot, or 64 KiB of a larger one). A frame's
+// whole slot must be grown to before it is sealed.
 func (b *Batch) Grow(n int) {
 	if n <= len(b.Slab) {
 		return
 	}
-	size := min(max(n, 2*len(b.Slab), b.SlotLen), b.max)
+	size := min(max(n, 2*len(b.Slab), min(b.SlotLen, 64<<10)), b.max)
 	grown := make([]byte, size)
 	copy(grown, b.Slab)
 	b.Slab = grown
@@ -99,7 +104,7 @@ func (c *Cipher) NewOpenBatch(frames int) *Batch {
 func (b *Batch) MaxFrames() int { return b.max / b.SlotLen }
 
 // Slot returns the bytes of regular frame i of a seal batch; its plaintext
-// goes at Slot(i)[format.RegularFrameHeaderLen:].
+// goes at Slot(i)[wire.RegularFrameHeaderLen:].
 func (b *Batch) Slot(i int) []byte { return b.Slab[i*b.SlotLen : (i+1)*b.SlotLen] }
 
 // Sealed returns the sealed frames of a seal batch, back to back.
@@ -128,14 +133,14 @@ func (b *Batch) run(s *Scratch, lo, hi int) {
 		}
 		return
 	}
-	fl := int(b.c.frameLen)
+	fl := b.c.fl
 	for i := lo; i < hi; i++ {
 		slot := b.Slot(i)
 		var pt []byte
 		if b.Src != nil {
 			pt = b.Src[i*fl : (i+1)*fl]
 		} else {
-			pt = slot[format.RegularFrameHeaderLen : format.RegularFrameHeaderLen+fl]
+			pt = slot[wire.RegularFrameHeaderLen : wire.RegularFrameHeaderLen+fl]
 		}
 		b.c.SealFrame(s, slot, b.FirstSeq+uint32(i), false, pt)
 	}
@@ -150,7 +155,7 @@ const chunkBytes = 16 << 10
 // goroutines costs more than it saves.
 const minParallelBytes = 32 << 10
 
-func (b *Batch) chunkFrames() int { return max(1, chunkBytes/max(1, int(b.c.frameLen))) }
+func (b *Batch) chunkFrames() int { return max(1, chunkBytes/max(1, b.c.fl)) }
 
 // Start makes the batch's frames available to be sealed or opened, and
 // asks up to helpers goroutines of the shared pool to work on them; it
@@ -220,17 +225,40 @@ func (b *Batch) work(s *Scratch, gen uint32, n int) {
 		if !b.claim.CompareAndSwap(c, c+(hi-lo)) {
 			continue
 		}
-		b.run(s, int(lo), int(hi))
+		b.runSafe(s, int(lo), int(hi))
 		if b.left.Add(-int64(hi-lo)) == 0 {
 			b.done <- struct{}{}
 		}
 	}
 }
 
+// runSafe runs frames [lo, hi), turning a panic (a bug: no input can
+// cause one) into the batch's error, so that no goroutine of the shared
+// pool, nor a stream's own, ever takes the process down.
+func (b *Batch) runSafe(s *Scratch, lo, hi int) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("%w: frames %d to %d: %v", ErrInternal, lo, hi-1, r)
+			b.fault.CompareAndSwap(nil, &err)
+		}
+	}()
+	b.run(s, lo, hi)
+}
+
+// Err returns the fault met while sealing or opening the batch, if any,
+// wrapping [ErrInternal]. Call it after Wait; a batch with a fault must
+// not be used (its frames may be unsealed or unopened).
+func (b *Batch) Err() error {
+	if p := b.fault.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // small reports whether the batch is too small for other goroutines to
 // help.
 func (b *Batch) small() bool {
-	return b.Len() < 2 || b.Len()*int(b.c.frameLen) < minParallelBytes
+	return b.Len() < 2 || b.Len()*b.c.fl < minParallelBytes
 }
 
 // Reset empties a waited-for batch for reuse.
@@ -240,6 +268,7 @@ func (b *Batch) Reset() {
 	}
 	b.claim.Store(uint64(uint32(b.claim.Load()>>32)+1) << 32)
 	b.N, b.Src, b.ReadErr = 0, nil, nil
+	b.fault.Store(nil)
 	b.Frames = b.Frames[:0]
 	b.Out = b.Out[:0]
 	clear(b.Plain)
@@ -260,39 +289,64 @@ type ticket struct {
 // every few tens of microseconds keeps its helpers awake.
 const spinWait = 100 * time.Microsecond
 
-// pool is a set of goroutines, one per processor, shared by every stream.
-// Tickets are plain values, so handing one over allocates nothing.
-var pool workerPool
+// pool is a set of goroutines shared by every stream: at most one per
+// processor (GOMAXPROCS, read again whenever work is submitted, so the pool
+// follows changes of it), started on demand. A worker with nothing to do
+// polls briefly, then sleeps, and exits after 2 s without work, or
+// as soon as there are more workers than GOMAXPROCS: a process that stops
+// encrypting is left with no goroutine of the pool. Tickets are plain
+// values, so handing one over allocates nothing, and they are only hints:
+// a batch's waiting goroutine does whatever no worker claimed.
+var pool = workerPool{tickets: make(chan ticket, 4096)}
+
+// idleExit is how long, in nanoseconds, a pool worker sleeps without work
+// before it exits (a variable for tests).
+var idleExit atomic.Int64
+
+func init() { idleExit.Store(int64(2 * time.Second)) }
 
 type workerPool struct {
-	once    sync.Once
 	tickets chan ticket
+	running atomic.Int32 // workers started and not yet exited
+	mu      sync.Mutex   // serialises starting workers
 }
 
 func (p *workerPool) submit(t ticket) {
-	p.once.Do(func() {
-		n := runtime.GOMAXPROCS(0)
-		p.tickets = make(chan ticket, 64*n)
-		for range n {
+	if want := int32(runtime.GOMAXPROCS(0)); p.running.Load() < want {
+		p.mu.Lock()
+		for p.running.Load() < want {
+			p.running.Add(1)
 			go p.serve()
 		}
-	})
-	p.tickets <- t
+		p.mu.Unlock()
+	}
+	select {
+	case p.tickets <- t:
+	default:
+		// The queue is full: the batch's own goroutine will do the work.
+	}
 }
 
 func (p *workerPool) serve() {
 	var s Scratch
+	idle := time.NewTimer(time.Duration(idleExit.Load()))
+	defer idle.Stop()
 	for {
-		t := p.next()
+		t, ok := p.next(idle)
+		if !ok {
+			return
+		}
 		t.b.work(&s, t.gen, t.n)
 	}
 }
 
-// next returns the next ticket, polling for a while before it sleeps.
-func (p *workerPool) next() ticket {
+// next returns the next ticket, polling for a while before it sleeps. It
+// returns false when the worker should exit: idle for idleExit, or one of
+// more workers than GOMAXPROCS (the running count is decremented then).
+func (p *workerPool) next(idle *time.Timer) (ticket, bool) {
 	select {
 	case t := <-p.tickets:
-		return t
+		return t, true
 	default:
 	}
 	deadline := time.Now().Add(spinWait)
@@ -300,9 +354,24 @@ func (p *workerPool) next() ticket {
 		runtime.Gosched()
 		select {
 		case t := <-p.tickets:
-			return t
+			return t, true
 		default:
 		}
 	}
-	return <-p.tickets
+	for {
+		if n := p.running.Load(); n > int32(runtime.GOMAXPROCS(0)) {
+			if p.running.CompareAndSwap(n, n-1) {
+				return ticket{}, false
+			}
+			continue
+		}
+		idle.Reset(time.Duration(idleExit.Load()))
+		select {
+		case t := <-p.tickets:
+			return t, true
+		case <-idle.C:
+			p.running.Add(-1)
+			return ticket{}, false
+		}
+	}
 }

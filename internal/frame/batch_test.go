@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/wire"
 )
 
 func testCipher(t *testing.T, frameLen uint32) *Cipher {
@@ -21,7 +22,7 @@ func testCipher(t *testing.T, frameLen uint32) *Cipher {
 // for batches.
 func sealOneByOne(c *Cipher, src []byte, firstSeq uint32) []byte {
 	fl := int(c.frameLen)
-	slot := format.RegularFrameHeaderLen + fl + 16
+	slot := wire.RegularFrameHeaderLen + fl + 16
 	out := make([]byte, len(src)/fl*slot)
 	var s Scratch
 	for i := range len(src) / fl {
@@ -133,7 +134,7 @@ func TestBatchMisuse(t *testing.T) {
 		}()
 		f()
 	}
-	b := c.NewSealBatchAt(make([]byte, 4*(format.RegularFrameHeaderLen+1024+16)), pattern(4096, 0), 1)
+	b := c.NewSealBatchAt(make([]byte, 4*(wire.RegularFrameHeaderLen+1024+16)), pattern(4096, 0), 1)
 	b.Start(0)
 	mustPanic("Start twice", func() { b.Start(0) })
 	mustPanic("Reset before Wait", b.Reset)

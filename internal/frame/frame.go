@@ -7,13 +7,20 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"errors"
+	"math"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/wire"
 )
 
 // ErrAuthentication means a frame's AES-GCM tag did not verify.
 var ErrAuthentication = errors.New("frame authentication failed")
+
+// ErrInternal means sealing or opening a batch of frames failed in a way
+// no input should cause: a bug of this module, reported as an error rather
+// than a panic on a goroutine the caller cannot recover.
+var ErrInternal = errors.New("frame: internal error")
 
 // Cipher seals and opens the frames of one message. The AES key schedule
 // and GCM tables are built once per message. A Cipher's methods may be
@@ -23,7 +30,14 @@ type Cipher struct {
 	aead      cipher.AEAD
 	messageID []byte
 	frameLen  uint32
+	// fl is frameLen as an int, capped at what an int holds less room for
+	// a frame header and tag: on 32-bit platforms a message may declare a
+	// frame length that only regular frames, which it may not have, need.
+	fl int
 }
+
+// maxFrameInt caps frame lengths used in int arithmetic.
+const maxFrameInt = math.MaxInt - 64
 
 // New returns a Cipher for a message with the given data key, message ID
 // and frame length (0 for non-framed).
@@ -36,7 +50,7 @@ func New(dataKey, messageID []byte, frameLen uint32) (*Cipher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cipher{aead: aead, messageID: messageID, frameLen: frameLen}, nil
+	return &Cipher{aead: aead, messageID: messageID, frameLen: frameLen, fl: int(min(uint64(frameLen), maxFrameInt))}, nil
 }
 
 // AEAD returns the message's AES-GCM instance (used for the header tag).
@@ -45,12 +59,12 @@ func (c *Cipher) AEAD() cipher.AEAD { return c.aead }
 // Scratch is per-goroutine working memory for building AADs.
 type Scratch struct{ aad []byte }
 
-func (c *Cipher) aad(s *Scratch, kind format.BodyKind, seq uint32, n int) []byte {
+func (c *Cipher) aad(s *Scratch, kind wire.BodyKind, seq uint32, n int) []byte {
 	length := uint64(n)
-	if kind == format.RegularFrame {
+	if kind == wire.RegularFrame {
 		length = uint64(c.frameLen)
 	}
-	s.aad = format.AppendBodyAAD(s.aad[:0], c.messageID, kind, seq, length)
+	s.aad = wire.AppendBodyAAD(s.aad[:0], c.messageID, kind, seq, length)
 	return s.aad
 }
 
@@ -59,26 +73,26 @@ func (c *Cipher) aad(s *Scratch, kind format.BodyKind, seq uint32, n int) []byte
 // plaintext may be dst[FinalFrameHeaderLen or RegularFrameHeaderLen:]
 // exactly (in place), or not overlap dst at all.
 func (c *Cipher) SealFrame(s *Scratch, dst []byte, seq uint32, final bool, plaintext []byte) []byte {
-	hl := format.PutFrameHeader(dst, seq, final, len(plaintext))
+	hl := wire.PutFrameHeader(dst, seq, final, len(plaintext))
 	iv := dst[hl-algorithms.IVLen : hl]
 	if final {
 		iv = dst[8 : 8+algorithms.IVLen]
 	}
-	kind := format.RegularFrame
+	kind := wire.RegularFrame
 	if final {
-		kind = format.FinalFrame
+		kind = wire.FinalFrame
 	}
 	sealed := c.aead.Seal(dst[hl:hl], iv, plaintext, c.aad(s, kind, seq, len(plaintext)))
 	return dst[:hl+len(sealed)]
 }
 
 // SealSingleBlock encrypts a non-framed body in place: buf holds the body
-// header (format.NonFramedHeaderLen bytes) followed by the plaintext and
+// header (wire.NonFramedHeaderLen bytes) followed by the plaintext and
 // capacity for the tag. It returns the complete body.
 func (c *Cipher) SealSingleBlock(s *Scratch, buf []byte) []byte {
-	hl := format.NonFramedHeaderLen
+	hl := wire.NonFramedHeaderLen
 	pt := buf[hl:]
-	sealed := c.aead.Seal(pt[:0], buf[:algorithms.IVLen], pt, c.aad(s, format.SingleBlock, 1, len(pt)))
+	sealed := c.aead.Seal(pt[:0], buf[:algorithms.IVLen], pt, c.aad(s, wire.SingleBlock, 1, len(pt)))
 	return buf[:hl+len(sealed)]
 }
 
@@ -91,12 +105,12 @@ func (c *Cipher) Open(s *Scratch, f *format.Frame, single bool) ([]byte, error) 
 // OpenTo verifies and decrypts f into dst, which must have room for the
 // plaintext and either not overlap f.Sealed or start exactly where it does.
 func (c *Cipher) OpenTo(s *Scratch, dst []byte, f *format.Frame, single bool) ([]byte, error) {
-	kind := format.RegularFrame
+	kind := wire.RegularFrame
 	switch {
 	case single:
-		kind = format.SingleBlock
+		kind = wire.SingleBlock
 	case f.Final:
-		kind = format.FinalFrame
+		kind = wire.FinalFrame
 	}
 	pt, err := c.aead.Open(dst, f.IV, f.Sealed, c.aad(s, kind, f.Seq, f.ContentLen()))
 	if err != nil {

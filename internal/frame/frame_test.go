@@ -17,6 +17,7 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/internal/frame"
+	"github.com/go-esdk/esdk/internal/wire"
 )
 
 func seq(n int, start byte) []byte {
@@ -79,10 +80,10 @@ func TestSealOpenRegular(t *testing.T) {
 			var s frame.Scratch
 			pt := seq(fl, 0x80)
 			for _, inPlace := range []bool{false, true} {
-				dst := make([]byte, format.RegularFrameHeaderLen+fl+16)
+				dst := make([]byte, wire.RegularFrameHeaderLen+fl+16)
 				src := pt
 				if inPlace {
-					src = dst[format.RegularFrameHeaderLen : format.RegularFrameHeaderLen+fl]
+					src = dst[wire.RegularFrameHeaderLen : wire.RegularFrameHeaderLen+fl]
 					copy(src, pt)
 				}
 				out := c.SealFrame(&s, dst, 7, false, src)
@@ -115,10 +116,10 @@ func TestSealOpenFinal(t *testing.T) {
 	for _, n := range []int{0, 1, 63, 64} {
 		for _, inPlace := range []bool{false, true} {
 			pt := seq(n, 0x90)
-			dst := make([]byte, format.FinalFrameHeaderLen+n+16)
+			dst := make([]byte, wire.FinalFrameHeaderLen+n+16)
 			src := pt
 			if inPlace {
-				src = dst[format.FinalFrameHeaderLen : format.FinalFrameHeaderLen+n]
+				src = dst[wire.FinalFrameHeaderLen : wire.FinalFrameHeaderLen+n]
 				copy(src, pt)
 			}
 			out := c.SealFrame(&s, dst, 3, true, src)
@@ -146,8 +147,8 @@ func TestSingleBlock(t *testing.T) {
 	pt := seq(50, 0xa0)
 	// The body header and plaintext, with capacity for the tag.
 	singleBuf := func() []byte {
-		buf := make([]byte, 0, format.NonFramedHeaderLen+len(pt)+16)
-		buf = format.AppendNonFramedHeader(buf, uint64(len(pt)))
+		buf := make([]byte, 0, wire.NonFramedHeaderLen+len(pt)+16)
+		buf = wire.AppendNonFramedHeader(buf, uint64(len(pt)))
 		return append(buf, pt...)
 	}
 	out := c.SealSingleBlock(&s, singleBuf())

@@ -85,7 +85,8 @@ func isStd(p string) bool {
 //	keyring/...     → algorithms, materials, internal/kdf, internal/ecdhedk (and other keyring packages)
 //	internal/kdf    → (nothing in the module)
 //	internal/ecdhedk → internal/kdf
-//	internal/frame  → algorithms, format
+//	internal/wire   → algorithms
+//	internal/frame  → algorithms, format, internal/wire
 //	encryptsdk      ↛ keyring/...
 //	keystore        → keyring/hierarchy, keyring/awskms (its ARN parser)
 var rules = []struct {
@@ -101,7 +102,8 @@ var rules = []struct {
 	}, "only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages"},
 	{"internal/kdf", func(string) bool { return false }, "nothing from the module"},
 	{"internal/ecdhedk", func(d string) bool { return d == "internal/kdf" }, "only internal/kdf"},
-	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" }, "only algorithms and format"},
+	{"internal/wire", func(d string) bool { return d == "algorithms" }, "only algorithms"},
+	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" || d == "internal/wire" }, "only algorithms, format and internal/wire"},
 	{"encryptsdk", func(d string) bool { return !under(d, "keyring") }, "no keyring package"},
 	{"keystore", func(d string) bool { return d == "keyring/hierarchy" || d == "keyring/awskms" }, "only keyring/hierarchy and keyring/awskms"},
 }
@@ -110,7 +112,7 @@ var rules = []struct {
 // standard library and the module (DESIGN.md: keyring/awskms is the only
 // keyring package that imports the AWS SDK; keystore, the branch key
 // store, imports its DynamoDB and AWS KMS clients).
-var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame", "internal/kdf", "internal/ecdhedk",
+var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame", "internal/wire", "internal/kdf", "internal/ecdhedk",
 	// encrypt-cli's Python-compatibility layer.
 	"cmd/encrypt-cli/internal/argfile", "cmd/encrypt-cli/internal/argparse", "cmd/encrypt-cli/internal/clierr",
 	"cmd/encrypt-cli/internal/pyglob", "cmd/encrypt-cli/internal/pyjson"}
@@ -171,6 +173,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		m + "/keyring":          {m + "/algorithms", m + "/materials", "github.com/aws/aws-sdk-go-v2/aws"},
 		m + "/keyring/awskms":   {m + "/keyring", m + "/materials", m + "/format", "github.com/aws/aws-sdk-go-v2/aws"},
 		m + "/internal/frame":   {m + "/algorithms", m + "/format", m + "/materials"},
+		m + "/internal/wire":    {m + "/algorithms", m + "/format"},
 		m + "/internal/kdf":     {"crypto/hmac", m + "/algorithms"},
 		m + "/internal/ecdhedk": {m + "/internal/kdf", m + "/materials"},
 		m + "/encryptsdk":       {m + "/format", m + "/keyring/awskms"},
@@ -182,8 +185,9 @@ func TestRulesCatchViolations(t *testing.T) {
 		"encryptsdk imports keyring/awskms; encryptsdk may import no keyring package",
 		"format imports keyring; format may import only algorithms and materials",
 		"internal/ecdhedk imports materials; internal/ecdhedk may import only internal/kdf",
-		"internal/frame imports materials; internal/frame may import only algorithms and format",
+		"internal/frame imports materials; internal/frame may import only algorithms, format and internal/wire",
 		"internal/kdf imports algorithms; internal/kdf may import nothing from the module",
+		"internal/wire imports format; internal/wire may import only algorithms",
 		"keyring imports third-party package github.com/aws/aws-sdk-go-v2/aws",
 		"keyring/awskms imports format; keyring may import only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages",
 		"keystore imports encryptsdk; keystore may import only keyring/hierarchy and keyring/awskms",

@@ -59,7 +59,7 @@ func suiteHex(id algorithms.ID) string { return fmt.Sprintf("0x%04x", uint16(id)
 func allSuites() []algorithms.ID {
 	var ids []algorithms.ID
 	for _, s := range algorithms.All() {
-		ids = append(ids, s.ID)
+		ids = append(ids, s.ID())
 	}
 	return ids
 }

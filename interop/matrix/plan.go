@@ -50,8 +50,8 @@ func (pr *peerRun) verifyPeerMessage(r Result, path string, dec []KeySpec, suite
 	if err != nil {
 		return "go cannot parse the header: " + err.Error()
 	}
-	if h.Suite.ID != suite || frameOf(h) != frame {
-		return fmt.Sprintf("header has suite %s frame %d, want %s frame %d", suiteName(h.Suite.ID), frameOf(h), suiteName(suite), frame)
+	if h.Suite.ID() != suite || frameOf(h) != frame {
+		return fmt.Sprintf("header has suite %s frame %d, want %s frame %d", suiteName(h.Suite.ID()), frameOf(h), suiteName(suite), frame)
 	}
 	res, err := goDecrypt(dec, pr.env.kms, msg, nil)
 	if err != nil {
@@ -66,7 +66,7 @@ func (pr *peerRun) verifyPeerMessage(r Result, path string, dec []KeySpec, suite
 	if d := ecDiff(res.ec, r.EC); d != "" {
 		return "go and " + pr.peer.Name + " see different contexts: " + d
 	}
-	if s, _ := algorithms.Lookup(suite); s.Curve != nil && res.ec[algorithms.PublicKeyContextKey] == "" {
+	if s, _ := algorithms.Lookup(suite); s.Signed() && res.ec[algorithms.PublicKeyContextKey] == "" {
 		return "signed suite without aws-crypto-public-key"
 	}
 	return ""
@@ -111,8 +111,8 @@ func (pr *peerRun) verifyPeerDecrypt(r Result, msg []byte, ctPath, ptPath string
 	if err != nil {
 		return err.Error()
 	}
-	if r.Suite != suiteHex(h.Suite.ID) || r.Frame != frameOf(h) {
-		return fmt.Sprintf("%s reports suite %s frame %d, want %s frame %d", pr.peer.Name, r.Suite, r.Frame, suiteHex(h.Suite.ID), frameOf(h))
+	if r.Suite != suiteHex(h.Suite.ID()) || r.Frame != frameOf(h) {
+		return fmt.Sprintf("%s reports suite %s frame %d, want %s frame %d", pr.peer.Name, r.Suite, r.Frame, suiteHex(h.Suite.ID()), frameOf(h))
 	}
 	got, err := os.ReadFile(ptPath)
 	if err != nil {

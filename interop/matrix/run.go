@@ -165,13 +165,13 @@ func goDecrypt(specs []KeySpec, kms *kmstest.Server, msg []byte, reproduced map[
 	if err != nil {
 		return nil, fmt.Errorf("one-shot: %w", err)
 	}
-	res := &goResult{pt: pt, ec: d.EncryptionContext(), suite: d.Suite().ID}
+	res := &goResult{pt: pt, ec: d.EncryptionContext(), suite: d.Suite().ID()}
 	if d.Header().ContentType == format.Framed {
 		res.frame = int64(d.Header().FrameLength)
 	}
 	other := &encryptsdk.DecryptOptions{EncryptionContext: reproduced, UnsignedOnly: true}
 	name := "streaming (unsigned only)"
-	if d.Suite().Curve != nil {
+	if d.Suite().Curve() != nil {
 		other = &encryptsdk.DecryptOptions{EncryptionContext: reproduced, BufferUntilVerified: true}
 		name = "streaming (buffer until verified)"
 	}

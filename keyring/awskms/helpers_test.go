@@ -377,7 +377,7 @@ func (w *world) decrypts(keyID string) int {
 	return w.west.Count("Decrypt", keyID) + w.east.Count("Decrypt", keyID)
 }
 
-func suite(t testing.TB, id algorithms.ID) *algorithms.Suite {
+func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {

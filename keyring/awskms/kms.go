@@ -65,7 +65,7 @@ var errNoSuite = fmt.Errorf("%w: no algorithm suite", materials.ErrInvalidMateri
 // wrap implements OnEncrypt for the strict and MRK keyrings.
 // Spec: framework/aws-kms/aws-kms-keyring.md#onencrypt.
 func wrap(ctx context.Context, name string, src clientSource, keyID string, grants []string, m materials.EncryptionMaterials) (materials.EncryptionMaterials, error) {
-	if m.Suite == nil {
+	if m.Suite.ID() == 0 {
 		return m, errNoSuite
 	}
 	if err := ctx.Err(); err != nil {
@@ -79,7 +79,7 @@ func wrap(ctx context.Context, name string, src clientSource, keyID string, gran
 	if m.PlaintextDataKey == nil {
 		out, err := c.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
 			KeyId:             aws.String(keyID),
-			NumberOfBytes:     aws.Int32(int32(m.Suite.KeyLen)),
+			NumberOfBytes:     aws.Int32(int32(m.Suite.KeyLen())),
 			EncryptionContext: ec,
 			GrantTokens:       grants,
 		})
@@ -91,9 +91,9 @@ func wrap(ctx context.Context, name string, src clientSource, keyID string, gran
 		case !isKeyARN(arn):
 			clear(out.Plaintext)
 			return m, fmt.Errorf("%w: GenerateDataKey with %s returned KeyId %q, which is not a key ARN", ErrInvalidResponse, keyID, short(arn))
-		case len(out.Plaintext) != m.Suite.KeyLen:
+		case len(out.Plaintext) != m.Suite.KeyLen():
 			clear(out.Plaintext)
-			return m, fmt.Errorf("%w: GenerateDataKey with %s returned a %d-byte data key, the suite needs %d", ErrInvalidResponse, keyID, len(out.Plaintext), m.Suite.KeyLen)
+			return m, fmt.Errorf("%w: GenerateDataKey with %s returned a %d-byte data key, the suite needs %d", ErrInvalidResponse, keyID, len(out.Plaintext), m.Suite.KeyLen())
 		case len(out.CiphertextBlob) == 0:
 			clear(out.Plaintext)
 			return m, fmt.Errorf("%w: GenerateDataKey with %s returned no ciphertext", ErrInvalidResponse, keyID)
@@ -146,7 +146,7 @@ func unwrap(ctx context.Context, name string, src clientSource, grants []string,
 	if m.PlaintextDataKey != nil {
 		return m, false, res, materials.ErrPlaintextDataKeyPresent
 	}
-	if m.Suite == nil {
+	if m.Suite.ID() == 0 {
 		return m, false, res, errNoSuite
 	}
 	// First filter every key, so that a malformed one fails the call
@@ -197,9 +197,9 @@ func unwrap(ctx context.Context, name string, src clientSource, grants []string,
 			res.errs = append(res.errs, fmt.Errorf("%w: Decrypt with %s returned KeyId %q", ErrInvalidResponse, keyID, short(got)))
 			continue
 		}
-		if len(dec.Plaintext) != m.Suite.KeyLen {
+		if len(dec.Plaintext) != m.Suite.KeyLen() {
 			clear(dec.Plaintext)
-			res.errs = append(res.errs, fmt.Errorf("%w: Decrypt with %s returned a %d-byte data key, the suite needs %d", ErrInvalidResponse, keyID, len(dec.Plaintext), m.Suite.KeyLen))
+			res.errs = append(res.errs, fmt.Errorf("%w: Decrypt with %s returned a %d-byte data key, the suite needs %d", ErrInvalidResponse, keyID, len(dec.Plaintext), m.Suite.KeyLen()))
 			continue
 		}
 		got, err := m.WithPlaintextDataKey(dec.Plaintext, edk)

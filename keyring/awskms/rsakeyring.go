@@ -148,14 +148,14 @@ func ecDigest(ec materials.EncryptionContext) ([]byte, error) {
 // It fails if the keyring has no public key or the suite signs messages
 // ([ErrSignedSuite]).
 func (k *RSAKeyring) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (materials.EncryptionMaterials, error) {
-	if m.Suite == nil {
+	if m.Suite.ID() == 0 {
 		return m, errNoSuite
 	}
 	if k.pub == nil {
 		return m, fmt.Errorf("awskms: %s has no public key, so it cannot encrypt", k)
 	}
-	if m.Suite.Curve != nil {
-		return m, fmt.Errorf("%w: %s cannot encrypt with suite %v, which signs messages", ErrSignedSuite, k, m.Suite.ID)
+	if m.Suite.Signed() {
+		return m, fmt.Errorf("%w: %s cannot encrypt with suite %v, which signs messages", ErrSignedSuite, k, m.Suite.ID())
 	}
 	digest, err := ecDigest(m.EncryptionContext)
 	if err != nil {
@@ -163,12 +163,12 @@ func (k *RSAKeyring) OnEncrypt(_ context.Context, m materials.EncryptionMaterial
 	}
 	pdk := m.PlaintextDataKey
 	if pdk == nil {
-		pdk = make([]byte, m.Suite.KeyLen)
+		pdk = make([]byte, m.Suite.KeyLen())
 		if _, err := rand.Read(pdk); err != nil {
 			return m, fmt.Errorf("awskms: %s: generating a data key: %w", k, err)
 		}
-	} else if len(pdk) != m.Suite.KeyLen {
-		return m, fmt.Errorf("%w: data key is %d bytes, suite needs %d", materials.ErrInvalidMaterials, len(pdk), m.Suite.KeyLen)
+	} else if len(pdk) != m.Suite.KeyLen() {
+		return m, fmt.Errorf("%w: data key is %d bytes, suite needs %d", materials.ErrInvalidMaterials, len(pdk), m.Suite.KeyLen())
 	}
 	h, _ := oaepHash(k.alg)
 	msg := make([]byte, 0, ecDigestLen+len(pdk))
@@ -195,11 +195,11 @@ func (k *RSAKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMateri
 	if m.PlaintextDataKey != nil {
 		return m, materials.ErrPlaintextDataKeyPresent
 	}
-	if m.Suite == nil {
+	if m.Suite.ID() == 0 {
 		return m, errNoSuite
 	}
-	if m.Suite.Curve != nil {
-		return m, fmt.Errorf("%w: %s cannot decrypt a message of suite %v, which signs messages", ErrSignedSuite, k, m.Suite.ID)
+	if m.Suite.Signed() {
+		return m, fmt.Errorf("%w: %s cannot decrypt a message of suite %v, which signs messages", ErrSignedSuite, k, m.Suite.ID())
 	}
 	// Filter every key first, so that a malformed one fails the call
 	// before any request is made.
@@ -264,9 +264,9 @@ func (k *RSAKeyring) decryptOne(ctx context.Context, m materials.DecryptionMater
 		clear(dec.Plaintext)
 		return m, fmt.Errorf("%w: Decrypt with %s returned KeyId %q", ErrInvalidResponse, k.keyARN, short(got))
 	}
-	if len(dec.Plaintext) != ecDigestLen+m.Suite.KeyLen {
+	if len(dec.Plaintext) != ecDigestLen+m.Suite.KeyLen() {
 		clear(dec.Plaintext)
-		return m, fmt.Errorf("%w: Decrypt with %s returned %d bytes; want a %d-byte encryption context digest and a %d-byte data key", ErrInvalidResponse, k.keyARN, len(dec.Plaintext), ecDigestLen, m.Suite.KeyLen)
+		return m, fmt.Errorf("%w: Decrypt with %s returned %d bytes; want a %d-byte encryption context digest and a %d-byte data key", ErrInvalidResponse, k.keyARN, len(dec.Plaintext), ecDigestLen, m.Suite.KeyLen())
 	}
 	if subtle.ConstantTimeCompare(dec.Plaintext[:ecDigestLen], want) != 1 {
 		clear(dec.Plaintext)

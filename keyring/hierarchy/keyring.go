@@ -242,7 +242,7 @@ func (k *Keyring) OnEncrypt(ctx context.Context, m materials.EncryptionMaterials
 		return m, fmt.Errorf("%v: %w", k, err)
 	}
 	if m.PlaintextDataKey == nil {
-		m.PlaintextDataKey = make([]byte, m.Suite.KeyLen)
+		m.PlaintextDataKey = make([]byte, m.Suite.KeyLen())
 		rand.Read(m.PlaintextDataKey)
 	}
 	ct := make([]byte, saltLen+ivLen, overhead+len(m.PlaintextDataKey))
@@ -277,7 +277,7 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials
 		if edk.ProviderID != ProviderID {
 			continue
 		}
-		p, err := parseEDK(edk.ProviderInfo, edk.Ciphertext, m.Suite.KeyLen)
+		p, err := parseEDK(edk.ProviderInfo, edk.Ciphertext, m.Suite.KeyLen())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("encrypted data key %d: %w", i, err))
 			continue

@@ -108,17 +108,17 @@ func TestRoundTripEverySuite(t *testing.T) {
 		if !s.Committing() {
 			c.CommitmentPolicy = algorithms.ForbidEncryptAllowDecrypt
 		}
-		pt := []byte("hierarchical " + s.ID.String())
-		ct, err := c.EncryptBytes(ctx, pt, &encryptsdk.EncryptOptions{Suite: s.ID, EncryptionContext: ec})
+		pt := []byte("hierarchical " + s.ID().String())
+		ct, err := c.EncryptBytes(ctx, pt, &encryptsdk.EncryptOptions{Suite: s.ID(), EncryptionContext: ec})
 		if err != nil {
-			t.Fatalf("%v: %v", s.ID, err)
+			t.Fatalf("%v: %v", s.ID(), err)
 		}
 		// A fresh keyring (cold cache) over the same store decrypts.
 		d := encryptsdk.New(newKeyring(t, hierarchy.Config{KeyStore: store}))
 		d.CommitmentPolicy = c.CommitmentPolicy
 		got, _, err := d.DecryptBytes(ctx, ct, nil)
 		if err != nil || !bytes.Equal(got, pt) {
-			t.Fatalf("%v: decrypt: %q, %v", s.ID, got, err)
+			t.Fatalf("%v: decrypt: %q, %v", s.ID(), got, err)
 		}
 	}
 }
@@ -536,7 +536,7 @@ func ExampleNew() {
 	// Output: hello <nil>
 }
 
-func suite256() *algorithms.Suite {
+func suite256() algorithms.Suite {
 	s, err := algorithms.Lookup(algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
 	if err != nil {
 		panic(err)

@@ -39,7 +39,7 @@ func TestEncryptSDKRoundTrip(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s: %v", name, err)
 					}
-					if !bytes.Equal(got, pt) || d.Suite().ID != id || d.EncryptionContext()["tenant"] != "42" {
+					if !bytes.Equal(got, pt) || d.Suite().ID() != id || d.EncryptionContext()["tenant"] != "42" {
 						t.Fatalf("%s: wrong plaintext, suite or context", name)
 					}
 				}

@@ -1,9 +1,14 @@
 package keyconf
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
+	"github.com/go-esdk/esdk/keyring"
+	"github.com/go-esdk/esdk/materials"
 )
 
 func TestParseKMSSpec(t *testing.T) {
@@ -64,5 +69,54 @@ func TestParseRawKeys(t *testing.T) {
 	}
 	if _, _, err := parseRSAKey([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")); err == nil {
 		t.Fatal("junk PEM accepted")
+	}
+}
+
+// fakeGroup is a registered provider's group.
+type fakeGroup struct{ kv KV }
+
+func (g fakeGroup) String() string { return "fake " + g.kv["key"][0] }
+
+func (g fakeGroup) Keyring(context.Context, bool, func(string)) (materials.Keyring, error) {
+	return keyring.NewRawAES("fake-ns", g.kv["key"][0], make([]byte, 32))
+}
+
+func TestRegisterProvider(t *testing.T) {
+	RegisterProvider("test-fake", func(kv KV, decrypt bool) (Group, error) {
+		if !kv.has("key") {
+			return nil, clierr.Usagef("provider=test-fake needs key=")
+		}
+		return fakeGroup{kv}, nil
+	})
+	specs, _, err := ParseWrappingKeys([][]string{{"provider=test-fake", "key=k1"}, {"provider=test-fake", "key=k2"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if specs[0].String() != "fake k1" {
+		t.Errorf("String: %q", specs[0].String())
+	}
+	kr, err := BuildKeyring(context.Background(), specs, false, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := kr.(*keyring.Multi); !ok {
+		t.Errorf("two groups made a %T, want a multi-keyring", kr)
+	}
+	if _, _, err := ParseWrappingKeys([][]string{{"provider=test-fake"}}, false); err == nil || !clierr.IsUsage(err) {
+		t.Errorf("the provider's own check: %v", err)
+	}
+	_, _, err = ParseWrappingKeys([][]string{{"provider=nope", "key=k"}}, false)
+	if !strings.Contains(clierr.Hint(err), "test-fake") {
+		t.Errorf("unknown provider: hint %q does not list the registered provider", clierr.Hint(err))
+	}
+	for _, name := range []string{"raw-aes", "test-fake", ""} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("registering %q did not panic", name)
+				}
+			}()
+			RegisterProvider(name, func(KV, bool) (Group, error) { return nil, nil })
+		}()
 	}
 }

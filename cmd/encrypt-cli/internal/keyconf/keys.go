@@ -52,6 +52,8 @@ type Spec struct {
 	aes  *rawKeySpec
 	rsa  *rawKeySpec
 	hier *hierSpec
+	// extra is a group of a provider added with RegisterProvider.
+	extra Group
 }
 
 // String describes the group for messages; it holds no key material.
@@ -67,6 +69,8 @@ func (s Spec) String() string {
 		return fmt.Sprintf("raw-rsa %v (%v) from %s", s.rsa, s.rsa.padding, s.rsa.keyFile)
 	case s.hier != nil:
 		return fmt.Sprintf("aws-kms-hierarchy branch key %q (table %q, KMS key %q)", s.hier.BranchKeyID, s.hier.KeyStore.Table, s.hier.KeyStore.KMSKey)
+	case s.extra != nil:
+		return s.extra.String()
 	}
 	return "?"
 }
@@ -147,7 +151,13 @@ func ParseWrappingKeys(groups [][]string, decrypt bool) ([]Spec, []string, error
 			}
 			spec.hier = h
 		default:
-			return nil, nil, clierr.Usage(fmt.Sprintf("Requested master key provider not found: %q", provider[0]), "the providers are "+knownProvidersText+"; Python plugins are not supported")
+			parse, ok := extraProvider(provider[0])
+			if !ok {
+				return nil, nil, clierr.Usage(fmt.Sprintf("Requested master key provider not found: %q", provider[0]), "the providers are "+knownProviders()+"; Python plugins are not supported")
+			}
+			if spec.extra, err = parse(kv, decrypt); err != nil {
+				return nil, nil, err
+			}
 		}
 		specs = append(specs, spec)
 	}
@@ -349,6 +359,12 @@ func BuildKeyring(ctx context.Context, specs []Spec, decrypt bool, warn func(str
 			rings = append(rings, kr)
 		case s.hier != nil:
 			kr, err := hierarchyKeyring(ctx, s.hier, kmsOpts)
+			if err != nil {
+				return nil, err
+			}
+			rings = append(rings, kr)
+		case s.extra != nil:
+			kr, err := s.extra.Keyring(ctx, decrypt, warn)
 			if err != nil {
 				return nil, err
 			}

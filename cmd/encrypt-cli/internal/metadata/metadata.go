@@ -64,7 +64,7 @@ func Header(h *format.Header) pyjson.Object {
 	o := pyjson.Object{
 		"version":             fmt.Sprintf("%d.0", h.Version),
 		"type":                nil,
-		"algorithm":           SuiteName(h.Suite.ID),
+		"algorithm":           SuiteName(h.Suite.ID()),
 		"message_id":          b64(h.MessageID),
 		"encryption_context":  map[string]string(ec),
 		"encrypted_data_keys": list,
@@ -187,8 +187,8 @@ func Inspect(h *format.Header) pyjson.Object {
 	}
 	o := pyjson.Object{
 		"version":             int(h.Version),
-		"algorithm":           SuiteName(h.Suite.ID),
-		"algorithm_id":        fmt.Sprintf("0x%04x", uint16(h.Suite.ID)),
+		"algorithm":           SuiteName(h.Suite.ID()),
+		"algorithm_id":        fmt.Sprintf("0x%04x", uint16(h.Suite.ID())),
 		"committing":          h.Suite.Committing(),
 		"signed":              h.Suite.Signed(),
 		"message_id":          b64(h.MessageID),

@@ -13,7 +13,7 @@ import (
 	"github.com/go-esdk/esdk/materials"
 )
 
-func suite(t *testing.T, id algorithms.ID) *algorithms.Suite {
+func suite(t *testing.T, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {
@@ -57,9 +57,9 @@ func TestHeader(t *testing.T) {
 
 func TestSuiteNames(t *testing.T) {
 	for _, s := range algorithms.All() {
-		name := SuiteName(s.ID)
-		if id, ok := ParseSuite(name); !ok || id != s.ID {
-			t.Errorf("%v: %q parses as %v, %v", s.ID, name, id, ok)
+		name := SuiteName(s.ID())
+		if id, ok := ParseSuite(name); !ok || id != s.ID() {
+			t.Errorf("%v: %q parses as %v, %v", s.ID(), name, id, ok)
 		}
 	}
 	if _, ok := ParseSuite("AES_999"); ok {

@@ -1,4 +1,9 @@
-package format
+// Package wire writes the parts of a message body that only this module's
+// pipeline needs: frame headers with their deterministic IVs, the body AAD,
+// the non-framed body header, header authentication and the footer, and
+// the exact length of a message. The user-facing parser (headers, frames,
+// parse errors) is package format.
+package wire
 
 import (
 	"encoding/binary"
@@ -15,6 +20,10 @@ const (
 	FinalFrame
 	SingleBlock // non-framed body
 )
+
+// finalFrameMarker is the sequence number field that starts the final
+// frame (format.FinalFrameMarker).
+const finalFrameMarker = 0xffffffff
 
 var contentStrings = [...]string{
 	RegularFrame: "AWSKMSEncryptionClient Frame",
@@ -56,7 +65,7 @@ func PutFrameHeader(b []byte, seq uint32, final bool, contentLen int) int {
 		PutIV(b[4:16], seq)
 		return RegularFrameHeaderLen
 	}
-	binary.BigEndian.PutUint32(b, FinalFrameMarker)
+	binary.BigEndian.PutUint32(b, finalFrameMarker)
 	binary.BigEndian.PutUint32(b[4:], seq)
 	PutIV(b[8:20], seq)
 	binary.BigEndian.PutUint32(b[20:], uint32(contentLen))
@@ -96,4 +105,13 @@ func MessageLen(headerLen int, frameLen uint32, plaintextLen int64, sigLen int) 
 		n += 2 + int64(sigLen)
 	}
 	return n
+}
+
+// AppendHeaderAuth appends header authentication for a header of the given
+// version: in format 1 a zero IV then the tag, in format 2 only the tag.
+func AppendHeaderAuth(b []byte, version byte, tag []byte) []byte {
+	if version == 1 {
+		b = append(b, make([]byte, algorithms.IVLen)...)
+	}
+	return append(b, tag...)
 }
