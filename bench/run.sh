@@ -98,6 +98,8 @@ bench() {
 			# Raw ECDH: wrap+unwrap per curve beside the bare key agreements,
 			# and a 1 KiB message beside one P-256 agreement + raw AES.
 			bench -test.bench='^BenchmarkECDH(Message)?$' -test.benchtime=1s
+			# Hierarchical keyring (warm cache) beside raw AES, 1 KiB.
+			bench -test.bench='^BenchmarkHierarchyMessage$' -test.benchtime=1s
 			# 64 MiB messages and the throughput baselines: a fixed count.
 			# One-shot runs get processes of their own: they leave
 			# gigabytes of garbage whose release (the runtime returning

@@ -15,6 +15,7 @@ import (
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
 	"github.com/go-esdk/esdk/keyring"
+	"github.com/go-esdk/esdk/keyring/hierarchy"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -29,7 +30,9 @@ import (
 // (static, ephemeral), each with an unsigned and a signed suite, each
 // decrypted by the recipient's private key through the static schema
 // (static messages) and through discovery. Both use keys.json. It returns
-// the number of tests of both manifests.
+// the number of tests of all manifests. manifest-hierarchy.json (version
+// 5) holds a message per suite with the hierarchical keyring and a static
+// branch key, in the form of the Material Providers Library's vectors.
 func Generate(ctx context.Context, dir string) (int, error) {
 	for _, sub := range []string{"plaintexts", "ciphertexts"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
@@ -147,6 +150,11 @@ func Generate(ctx context.Context, dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	nh, err := generateHierarchy(ctx, m, plaintexts["small"], contexts["unicode"])
+	if err != nil {
+		return 0, err
+	}
+	n += nh
 	if err := writeJSON(filepath.Join(dir, "keys.json"), keys); err != nil {
 		return 0, err
 	}
@@ -252,6 +260,7 @@ func newGeneratedKeys() (*KeysManifest, error) {
 		Material: str(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))), KeyID: "rsa-2048"}
 	k.Keys["rsa-2048-public"] = KeySpec{Encrypt: true, Decrypt: false, Algorithm: "rsa", Type: "public", Bits: 2048, Encoding: "pem",
 		Material: str(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))), KeyID: "rsa-2048"}
+	k.Keys["static-branch-key-1"] = newStaticBranchKey()
 	// ECDH: for each curve a sender and a recipient key pair, in the
 	// ecc-private form of the Dafny vectors, and the same pairs with the
 	// roles swapped (the recipient's view of a static exchange).
@@ -293,4 +302,61 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// generateHierarchy writes manifest-hierarchy.json (version 5, the form of
+// the Material Providers Library's hierarchy vectors) and its ciphertexts:
+// one message per suite with the hierarchical keyring and the static
+// branch key of m's keys entry "static-branch-key-1". It returns the
+// number of tests.
+func generateHierarchy(ctx context.Context, m *DecryptManifest, plaintext []byte, ec map[string]string) (int, error) {
+	d := KeyDescription{Type: "aws-kms-hierarchy", Key: "static-branch-key-1"}
+	kr, err := m.keyring(d, true)
+	if err != nil {
+		return 0, err
+	}
+	tests := map[string]any{}
+	for _, s := range algorithms.All() {
+		name := fmt.Sprintf("%04x-hierarchy", uint16(s.ID()))
+		c := encryptsdk.New(kr)
+		if !s.Committing() {
+			c.CommitmentPolicy = algorithms.ForbidEncryptAllowDecrypt
+		}
+		ct, err := c.EncryptBytes(ctx, plaintext, &encryptsdk.EncryptOptions{Suite: s.ID(), FrameLength: 4096, EncryptionContext: ec})
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(m.dir, "ciphertexts", name), ct, 0o644); err != nil {
+			return 0, err
+		}
+		tests[name] = map[string]any{"decryption-scenario": Scenario{
+			Type: "positive-esdk", Ciphertext: "file://ciphertexts/" + name, Result: "file://plaintexts/small",
+			Description: fmt.Sprintf("go-esdk: hierarchical keyring with a static branch key, suite %v", s.ID()),
+			Key:         &d, Reproduced: map[string]string{}, Suite: fmt.Sprintf("%04x", uint16(s.ID())), FrameSize: 4096,
+		}}
+	}
+	manifest := map[string]any{
+		"manifest": map[string]any{"type": "awses-decrypt", "version": 5},
+		"client":   map[string]any{"name": "go-esdk", "version": "dev"},
+		"keys":     "file://keys.json",
+		"tests":    tests,
+	}
+	return len(tests), writeJSON(filepath.Join(m.dir, "manifest-hierarchy.json"), manifest)
+}
+
+// newStaticBranchKey returns a static-branch-key entry with a fresh branch
+// key ID, version, branch key and beacon key.
+func newStaticBranchKey() KeySpec {
+	uuid := func() string {
+		var u [16]byte
+		rand.Read(u[:])
+		u[6] = u[6]&0x0f | 0x40
+		u[8] = u[8]&0x3f | 0x80
+		return hierarchy.FormatVersion(u)
+	}
+	bk, beacon := make([]byte, 32), make([]byte, 32)
+	rand.Read(bk)
+	rand.Read(beacon)
+	return KeySpec{Encrypt: true, Decrypt: true, Type: "static-branch-key", KeyID: uuid(), BranchKeyVersion: uuid(),
+		BranchKey: base64Std(bk), BeaconKey: base64Std(beacon)}
 }

@@ -6,13 +6,15 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-esdk/esdk/keyring"
+	"github.com/go-esdk/esdk/keyring/hierarchy"
 	"github.com/go-esdk/esdk/materials"
 )
 
 // errUnsupported marks a key description this runner cannot build (AWS KMS
-// without credentials, KMS ECDH, hierarchical keyrings); such tests are
+// without credentials, KMS ECDH); such tests are
 // skipped. Errors wrapping it are *unsupportedError values naming what.
 var errUnsupported = errors.New("unsupported")
 
@@ -62,6 +64,8 @@ func (m *DecryptManifest) keyring(d KeyDescription, encrypt bool) (materials.Key
 		return staticKeyring{spec: spec}, nil
 	case "raw-ecdh":
 		return m.ecdhKeyring(d, encrypt)
+	case "aws-kms-hierarchy":
+		return m.hierarchyKeyring(d, encrypt)
 	case "multi-keyring":
 		var gen materials.Keyring
 		var children []materials.Keyring
@@ -269,4 +273,28 @@ func (k staticKeyring) OnDecrypt(_ context.Context, m materials.DecryptionMateri
 		return m, err
 	}
 	return m.WithPlaintextDataKey(pdk, edks[0])
+}
+
+// hierarchyKeyring builds a hierarchical keyring whose key store holds the
+// static branch key of a keys-manifest entry of type static-branch-key.
+func (m *DecryptManifest) hierarchyKeyring(d KeyDescription, encrypt bool) (materials.Keyring, error) {
+	spec, ok := m.keys.Keys[d.Key]
+	if !ok {
+		return nil, fmt.Errorf("key %q is not in the keys manifest", d.Key)
+	}
+	if spec.Type != "static-branch-key" {
+		return nil, fmt.Errorf("aws-kms-hierarchy: key %q is of type %q, not static-branch-key", d.Key, spec.Type)
+	}
+	if (encrypt && !spec.Encrypt) || (!encrypt && !spec.Decrypt) {
+		return nil, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(spec.BranchKey)
+	if err != nil {
+		return nil, fmt.Errorf("aws-kms-hierarchy: key %q: branchKey: %w", d.Key, err)
+	}
+	store := hierarchy.NewStaticKeyStore("static-key-store")
+	if err := store.Add(hierarchy.BranchKeyMaterials{BranchKeyID: spec.KeyID, Version: spec.BranchKeyVersion, Key: key}, true); err != nil {
+		return nil, fmt.Errorf("aws-kms-hierarchy: key %q: %w", d.Key, err)
+	}
+	return hierarchy.New(hierarchy.Config{KeyStore: store, BranchKeyID: spec.KeyID, TTL: time.Hour})
 }

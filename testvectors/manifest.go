@@ -129,6 +129,12 @@ type KeySpec struct {
 	PublicKeyEncoding  string `json:"public-key-encoding,omitempty"`
 	SenderPublicKey    string `json:"sender-material-public-key,omitempty"`
 	RecipientPublicKey string `json:"recipient-material-public-key,omitempty"`
+	// A static-branch-key entry (aws-kms-hierarchy) holds one version of
+	// a branch key: KeyID is the branch key ID, BranchKeyVersion the
+	// version's UUID, BranchKey and BeaconKey the keys (base64).
+	BranchKeyVersion string `json:"branchKeyVersion,omitempty"`
+	BranchKey        string `json:"branchKey,omitempty"`
+	BeaconKey        string `json:"beaconKey,omitempty"`
 }
 
 // material returns the key material: a string or an array of strings

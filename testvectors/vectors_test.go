@@ -2,6 +2,7 @@ package testvectors_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,6 +39,9 @@ func TestDecryptManifests(t *testing.T) {
 		{"js-5.0.2-generated/manifest.json", false, 307},
 		{"js-5.0.2-generated/manifest-decrypt-options.json", false, 10},
 		{"js-5.0.2-generated/manifest-js-divergent.json", false, 3},
+		// Hierarchical keyring (static branch keys), Python and JS messages.
+		{"js-decrypt-node-fixtures/manifest-hierarchy.json", false, 4},
+		{"dafny-4.1.0/manifest-ecdh-hierarchy.json", false, 110},
 	}
 	for _, c := range cases {
 		t.Run(c.manifest, func(t *testing.T) {
@@ -55,26 +59,6 @@ func TestDecryptManifests(t *testing.T) {
 				t.Errorf("%d passed, %d failed, %d skipped; want %d passed", p, f, s, c.want)
 			}
 		})
-	}
-}
-
-// TestECDHManifest: every raw ECDH message of the Dafny 4.1.0 ECDH and
-// hierarchy manifest decrypts; only the hierarchical keyring's messages
-// are skipped, because this runner has no such keyring yet.
-func TestECDHManifest(t *testing.T) {
-	dir := vectorsDir(t)
-	m, err := testvectors.LoadDecryptManifest(filepath.Join(dir, "dafny-4.1.0/manifest-ecdh-hierarchy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	outcomes := m.Run(context.Background(), testvectors.RunOptions{})
-	for _, o := range outcomes {
-		if o.Status == testvectors.Failed || (o.Status == testvectors.Skipped && o.Unsupported != "aws-kms-hierarchy") {
-			t.Errorf("%s: status %d: %s", o.Name, o.Status, o.Reason)
-		}
-	}
-	if p, f, s := testvectors.Summary(outcomes); p != 99 || f != 0 || s != 11 {
-		t.Errorf("%d passed, %d failed, %d skipped; want 99, 0, 11", p, f, s)
 	}
 }
 
@@ -110,12 +94,13 @@ func TestGenerateThenDecrypt(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 11 suites × (3 AES + 5 RSA + 7 special cases), then raw ECDH:
-	// 3 curves × 2 suites × (static: 2 readers, ephemeral: 1).
-	const plain, ecdh = 11 * 15, 3 * 2 * 3
-	if n != plain+ecdh {
-		t.Errorf("generated %d tests, want %d", n, plain+ecdh)
+	// 3 curves × 2 suites × (static: 2 readers, ephemeral: 1), then the
+	// hierarchical keyring: one per suite.
+	const plain, ecdh, hier = 11 * 15, 3 * 2 * 3, 11
+	if n != plain+ecdh+hier {
+		t.Errorf("generated %d tests, want %d", n, plain+ecdh+hier)
 	}
-	for file, want := range map[string]int{"manifest.json": plain, "manifest-ecdh.json": ecdh} {
+	for file, want := range map[string]int{"manifest.json": plain, "manifest-ecdh.json": ecdh, "manifest-hierarchy.json": hier} {
 		m, err := testvectors.LoadDecryptManifest(filepath.Join(dir, file))
 		if err != nil {
 			t.Fatal(err)
@@ -170,6 +155,50 @@ func TestGeneratedECDHNeedsTheRightKey(t *testing.T) {
 		o := m.Run(context.Background(), testvectors.RunOptions{})
 		if o[0].Status != testvectors.Failed {
 			t.Errorf("%+v: status %d, want failed", d, o[0].Status)
+		}
+	}
+}
+
+// TestGeneratedHierarchyNeedsTheRightKey: a generated hierarchical message
+// does not decrypt with another branch key under the same ID and version.
+func TestGeneratedHierarchyNeedsTheRightKey(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := testvectors.Generate(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	// Replace the branch key in keys.json by another of the same length.
+	keysPath := filepath.Join(dir, "keys.json")
+	b, err := os.ReadFile(keysPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys testvectors.KeysManifest
+	if err := json.Unmarshal(b, &keys); err != nil {
+		t.Fatal(err)
+	}
+	spec := keys.Keys["static-branch-key-1"]
+	if spec.BranchKey == "" {
+		t.Fatal("keys.json has no static-branch-key-1")
+	}
+	spec.BranchKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	keys.Keys["static-branch-key-1"] = spec
+	if b, err = json.Marshal(keys); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keysPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := testvectors.LoadDecryptManifest(filepath.Join(dir, "manifest-hierarchy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := m.Run(context.Background(), testvectors.RunOptions{})
+	if len(outcomes) != 11 {
+		t.Fatalf("%d outcomes, want 11", len(outcomes))
+	}
+	for _, o := range outcomes {
+		if o.Status != testvectors.Failed {
+			t.Errorf("%s: status %d with the wrong branch key, want failed", o.Name, o.Status)
 		}
 	}
 }

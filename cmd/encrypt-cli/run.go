@@ -74,6 +74,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if len(args) > 0 && args[0] == "inspect" {
 		return runInspect(ctx, args[1:], stdin, stdout, u)
 	}
+	if len(args) > 0 && args[0] == "keystore" {
+		return runKeystore(ctx, args[1:], stdout, u)
+	}
 	raw, err := parseArgs(args, argfile.OSEnv())
 	if err != nil {
 		return u.fail(err)

@@ -2,6 +2,7 @@ package main
 
 const usageText = `usage: encrypt-cli (-e | -d | --decrypt-unsigned) -i INPUT -o OUTPUT -w KEY... (-S | --metadata-output FILE) [options]
        encrypt-cli inspect FILE
+       encrypt-cli keystore create-table|create-key|version-key|show --table T --kms-key ARN ...
        encrypt-cli --version
 
 Encrypt or decrypt data in the AWS Encryption SDK message format. The flags
@@ -63,6 +64,12 @@ the data key):
                               DeriveSharedSecret) with the recipient's public
                               key (static), or, to decrypt, any message
                               addressed to the KMS key (discovery)
+    -w provider=aws-kms-hierarchy branch-key-id=ID table=TABLE kms-key=ARN
+       [logical-name=NAME] [ttl=SECONDS] [region=R] [profile=P]
+                              the hierarchical keyring: branch keys from the
+                              DynamoDB key store TABLE, wrapped by ARN, cached
+                              for ttl seconds (default 600); manage them with
+                              "encrypt-cli keystore --help"
     -w [provider=aws-kms] key=ARN... [region=R] [profile=P] [grant_tokens=T...]
     -w [provider=aws-kms] discovery=true [discovery-account=ID...
                               discovery-partition=P] [region=R] [profile=P]

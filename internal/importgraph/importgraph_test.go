@@ -88,6 +88,7 @@ func isStd(p string) bool {
 //	internal/wire   → algorithms
 //	internal/frame  → algorithms, format, internal/wire
 //	encryptsdk      ↛ keyring/...
+//	keystore        → keyring/hierarchy, keyring/awskms (its ARN parser)
 var rules = []struct {
 	pkg     string // a package and everything below it
 	allowed func(dep string) bool
@@ -104,11 +105,13 @@ var rules = []struct {
 	{"internal/wire", func(d string) bool { return d == "algorithms" }, "only algorithms"},
 	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" || d == "internal/wire" }, "only algorithms, format and internal/wire"},
 	{"encryptsdk", func(d string) bool { return !under(d, "keyring") }, "no keyring package"},
+	{"keystore", func(d string) bool { return d == "keyring/hierarchy" || d == "keyring/awskms" }, "only keyring/hierarchy and keyring/awskms"},
 }
 
 // stdlibOnly are the core packages that import nothing outside the
 // standard library and the module (DESIGN.md: keyring/awskms is the only
-// package that imports the AWS SDK).
+// keyring package that imports the AWS SDK; keystore, the branch key
+// store, imports its DynamoDB and AWS KMS clients).
 var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame", "internal/wire", "internal/kdf", "internal/ecdhedk",
 	// encrypt-cli's Python-compatibility layer.
 	"cmd/encrypt-cli/internal/argfile", "cmd/encrypt-cli/internal/argparse", "cmd/encrypt-cli/internal/clierr",
@@ -175,6 +178,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		m + "/internal/ecdhedk": {m + "/internal/kdf", m + "/materials"},
 		m + "/encryptsdk":       {m + "/format", m + "/keyring/awskms"},
 		m + "/cmd/tool":         {m + "/keyring", m + "/encryptsdk"},
+		m + "/keystore":         {m + "/keyring/hierarchy", m + "/encryptsdk"},
 	}
 	want := []string{
 		"algorithms imports materials; algorithms may import nothing from the module",
@@ -186,6 +190,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		"internal/wire imports format; internal/wire may import only algorithms",
 		"keyring imports third-party package github.com/aws/aws-sdk-go-v2/aws",
 		"keyring/awskms imports format; keyring may import only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages",
+		"keystore imports encryptsdk; keystore may import only keyring/hierarchy and keyring/awskms",
 		"materials imports format; materials may import only algorithms",
 	}
 	if got := violations(m, graph); !slices.Equal(got, want) {

@@ -156,6 +156,8 @@ func goKeyring(specs []KeySpec, kms *kmstest.Server) (materials.Keyring, error) 
 			kr, err = goKMSRSAKeyring(s, kms)
 		case "aws-kms-ecdh":
 			kr, err = goKMSECDHKeyring(s, kms)
+		case "aws-kms-hierarchy":
+			kr, err = goHierarchyKeyring(s)
 		default:
 			return nil, fmt.Errorf("unknown keyring type %q", s["type"])
 		}

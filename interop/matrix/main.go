@@ -102,6 +102,7 @@ func run(peersFile, only, workDir string, keep, verbose bool, seed int64) error 
 		return fmt.Errorf("local KMS: %w", err)
 	}
 	defer e.kms.Close()
+	defer hier.close()
 	for _, p := range peers {
 		if err := e.addKMSKey(p.Name); err != nil {
 			return err
@@ -178,6 +179,7 @@ func runPeer(e *env, p *Peer, seed int64) ([]check, []naResult, error) {
 	pr.ecdhCases()
 	pr.kmsRSACases()
 	pr.kmsECDHCases()
+	pr.hierarchyCases()
 	pr.probeNA(keys, &nas)
 	prep := time.Since(t0)
 

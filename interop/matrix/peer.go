@@ -32,6 +32,10 @@ type Job struct {
 	RequiredKeys []string `json:"required-keys,omitempty"`
 	// Reproduced (decrypt) is the encryption context the reader supplies.
 	Reproduced map[string]string `json:"reproduced-ec,omitempty"`
+	// Action (op "keystore") is create-key or version-key for the branch
+	// key of the first key (an aws-kms-hierarchy spec); EC is the custom
+	// encryption context of create-key.
+	Action string `json:"action,omitempty"`
 }
 
 // Result is a driver's answer to one Job: the message's suite, frame length

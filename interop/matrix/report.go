@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-var groups = []string{"raw-aes", "raw-rsa", "raw-ecdh", "multi-keyring", "edge", "required-ec", "tamper", "manifest", "kms", "kms-rsa", "n/a probe"}
+var groups = []string{"raw-aes", "raw-rsa", "raw-ecdh", "multi-keyring", "edge", "required-ec", "tamper", "manifest", "kms", "kms-rsa", "hierarchy", "n/a probe"}
 
 // report prints failures (every case with verbose), the table of peer ×
 // direction × case group, the coverage of each dimension value, and the

@@ -75,8 +75,70 @@ def kms_client(spec):
     return _kms_clients[key]
 
 
+_key_stores = {}
+
+
+def key_store(spec):
+    """The MPL key store of an aws-kms-hierarchy spec: its DynamoDB table and
+    AWS KMS key, both on the endpoint of the spec (moto, in the matrix)."""
+    import boto3
+    from botocore.config import Config
+    from aws_cryptographic_material_providers.keystore import KeyStore
+    from aws_cryptographic_material_providers.keystore.config import KeyStoreConfig
+    from aws_cryptographic_material_providers.keystore.models import KMSConfigurationKmsKeyArn
+
+    key = (spec["endpoint"], spec["table"], spec["logical-name"], spec["kms-key"])
+    if key not in _key_stores:
+        args = dict(
+            region_name=spec["region"],
+            endpoint_url=spec["endpoint"],
+            aws_access_key_id="AKIDINTEROP",
+            aws_secret_access_key="interop-secret",
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+        _key_stores[key] = KeyStore(
+            config=KeyStoreConfig(
+                ddb_client=boto3.client("dynamodb", **args),
+                ddb_table_name=spec["table"],
+                logical_key_store_name=spec["logical-name"],
+                kms_client=boto3.client("kms", **args),
+                kms_configuration=KMSConfigurationKmsKeyArn(spec["kms-key"]),
+            )
+        )
+    return _key_stores[key]
+
+
+def keystore_admin(job):
+    """op "keystore": the job's first key is an aws-kms-hierarchy spec; action
+    create-key creates its branch key (with the spec's ID and the job's
+    encryption context), version-key rotates it."""
+    from aws_cryptographic_material_providers.keystore.models import CreateKeyInput, VersionKeyInput
+
+    spec = job["keys"][0]
+    ks = key_store(spec)
+    if job["action"] == "create-key":
+        out = ks.create_key(
+            CreateKeyInput(branch_key_identifier=spec["branch-key-id"], encryption_context=job.get("ec") or {})
+        )
+        if out.branch_key_identifier != spec["branch-key-id"]:
+            raise ValueError("created branch key %r, asked for %r" % (out.branch_key_identifier, spec["branch-key-id"]))
+    elif job["action"] == "version-key":
+        ks.version_key(VersionKeyInput(branch_key_identifier=spec["branch-key-id"]))
+    else:
+        raise ValueError("unknown keystore action %r" % job["action"])
+    return {}
+
+
 def keyring_of(spec):
     t = spec["type"]
+    if t == "aws-kms-hierarchy":
+        from aws_cryptographic_material_providers.mpl.models import CreateAwsKmsHierarchicalKeyringInput
+
+        return MPL.create_aws_kms_hierarchical_keyring(
+            input=CreateAwsKmsHierarchicalKeyringInput(
+                key_store=key_store(spec), branch_key_id=spec["branch-key-id"], ttl_seconds=600
+            )
+        )
     if t == "raw-aes":
         key = base64.b64decode(spec["key"])
         if len(key) not in AES_ALGS:
@@ -181,6 +243,8 @@ def info(header):
 
 
 def run(job):
+    if job["op"] == "keystore":
+        return keystore_admin(job)
     with open(job["in"], "rb") as f:
         data = f.read()
     keyring = keyring_of_list(job["keys"])

@@ -9,10 +9,11 @@
 // by this runner: N what, ...)" when any test could not run, naming what
 // each skipped test needs that the runner lacks). A skip is not a failure unless -allow-skip is given:
 // then only tests that need one of the listed things (key description
-// types such as aws-kms-hierarchy) may be skipped, and any other skip
+// types such as aws-kms-ecdh) may be skipped, and any other skip
 // fails the run. inspect parses every message of the manifests without
 // keys and verifies every signature. generate writes new awses-decrypt
-// manifests (manifest.json, and manifest-ecdh.json for raw ECDH) of
+// manifests (manifest.json, manifest-ecdh.json for raw ECDH and
+// manifest-hierarchy.json for the hierarchical keyring) of
 // messages made by this library. The exit status is 0 only when
 // nothing failed.
 package main
@@ -63,7 +64,7 @@ func decrypt(args []string) (bool, error) {
 	fs := flag.NewFlagSet("decrypt", flag.ExitOnError)
 	retry := fs.Bool("net-v4-retry", false, "retry header authentication as messages of the ESDK for .NET 4.0.0 need")
 	verbose := fs.Bool("v", false, "print every test with its outcome (and, for a negative test, the error)")
-	allowSkip := fs.String("allow-skip", "", "comma-separated `names` (e.g. aws-kms-hierarchy): only tests needing these may be skipped; any other skip fails the run")
+	allowSkip := fs.String("allow-skip", "", "comma-separated `names` (e.g. aws-kms-ecdh): only tests needing these may be skipped; any other skip fails the run")
 	fs.Parse(args)
 	if fs.NArg() == 0 {
 		usage()

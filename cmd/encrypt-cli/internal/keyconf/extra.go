@@ -36,7 +36,7 @@ var (
 func RegisterProvider(name string, parse ParseFunc) {
 	extraMu.Lock()
 	defer extraMu.Unlock()
-	builtin := []string{providerKMS, providerKMSPython, providerRawAES, providerRawRSA, providerRawECDH, providerKMSRSA, providerKMSECDH}
+	builtin := []string{providerKMS, providerKMSPython, providerRawAES, providerRawRSA, providerRawECDH, providerKMSRSA, providerKMSECDH, providerHierarchy}
 	if name == "" || parse == nil || slices.Contains(builtin, name) || extraProviders[name] != nil {
 		panic(fmt.Sprintf("keyconf: cannot register -w provider %q", name))
 	}

@@ -11,6 +11,7 @@ package keyconf
 //	-w provider=raw-aes key=NAME namespace=NS key-file=PATH
 //	-w provider=raw-rsa key=NAME namespace=NS key-file=PEM padding=pkcs1|oaep-sha1|oaep-sha256|oaep-sha384|oaep-sha512
 //	-w provider=raw-ecdh|aws-kms-rsa|aws-kms-ecdh ... (see asym.go)
+//	-w provider=aws-kms-hierarchy branch-key-id=ID table=TABLE kms-key=ARN [logical-name=NAME] [ttl=SECONDS] [region=R] [profile=P]
 //
 // Several -w groups make a multi-keyring whose generator is the first
 // group's first key.
@@ -43,7 +44,7 @@ const (
 	providerKMSPython  = "aws-encryption-sdk-cli::aws-kms"
 	providerRawAES     = "raw-aes"
 	providerRawRSA     = "raw-rsa"
-	knownProvidersText = "aws-kms (the default), raw-aes, raw-rsa, " + asymProvidersTxt
+	knownProvidersText = "aws-kms (the default), raw-aes, raw-rsa, " + asymProvidersTxt + ", aws-kms-hierarchy"
 )
 
 // Spec is one -w group, checked.
@@ -52,6 +53,7 @@ type Spec struct {
 	aes  *rawKeySpec
 	rsa  *rawKeySpec
 	asym *asymSpec
+	hier *hierSpec
 	// extra is a group of a provider added with RegisterProvider.
 	extra Group
 }
@@ -69,6 +71,8 @@ func (s Spec) String() string {
 		return fmt.Sprintf("raw-rsa %v (%v) from %s", s.rsa, s.rsa.padding, s.rsa.keyFile)
 	case s.asym != nil:
 		return s.asym.String()
+	case s.hier != nil:
+		return fmt.Sprintf("aws-kms-hierarchy branch key %q (table %q, KMS key %q)", s.hier.BranchKeyID, s.hier.KeyStore.Table, s.hier.KeyStore.KMSKey)
 	case s.extra != nil:
 		return s.extra.String()
 	}
@@ -150,6 +154,12 @@ func ParseWrappingKeys(groups [][]string, decrypt bool) ([]Spec, []string, error
 				return nil, nil, err
 			}
 			spec.asym = a
+		case providerHierarchy:
+			h, err := parseHierSpec(kv)
+			if err != nil {
+				return nil, nil, err
+			}
+			spec.hier = h
 		default:
 			parse, ok := extraProvider(provider[0])
 			if !ok {
@@ -359,6 +369,12 @@ func BuildKeyring(ctx context.Context, specs []Spec, decrypt bool, warn func(str
 			rings = append(rings, kr)
 		case s.asym != nil:
 			kr, err := s.asym.build(ctx, warn, kmsOpts)
+			if err != nil {
+				return nil, err
+			}
+			rings = append(rings, kr)
+		case s.hier != nil:
+			kr, err := hierarchyKeyring(ctx, s.hier, kmsOpts)
 			if err != nil {
 				return nil, err
 			}

@@ -1,0 +1,6 @@
+package hierarchy
+
+// CacheIdentifiers exposes the cache identifiers to tests.
+func CacheIdentifiers(partition []byte, store, branchKeyID, version string) (active, ver [48]byte) {
+	return activeCacheID(partition, store, branchKeyID), versionCacheID(partition, store, branchKeyID, version)
+}

@@ -1,0 +1,322 @@
+package hierarchy
+
+import (
+	"context"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-esdk/esdk/internal/kdf"
+	"github.com/go-esdk/esdk/materials"
+)
+
+// BranchKeyIDSupplier chooses the branch key of a message from its
+// encryption context (for multi-tenant applications: one branch key per
+// tenant). Implementations must be safe for concurrent use.
+type BranchKeyIDSupplier interface {
+	BranchKeyID(ctx context.Context, ec materials.EncryptionContext) (string, error)
+}
+
+// BranchKeyIDSupplierFunc adapts a function to a [BranchKeyIDSupplier].
+type BranchKeyIDSupplierFunc func(ctx context.Context, ec materials.EncryptionContext) (string, error)
+
+// BranchKeyID returns f(ctx, ec).
+func (f BranchKeyIDSupplierFunc) BranchKeyID(ctx context.Context, ec materials.EncryptionContext) (string, error) {
+	return f(ctx, ec)
+}
+
+// Config configures a hierarchical keyring.
+type Config struct {
+	// KeyStore gives the branch keys. Required.
+	KeyStore KeyStore
+	// BranchKeyID is the branch key of every message; exactly one of
+	// BranchKeyID and BranchKeyIDSupplier must be set.
+	BranchKeyID string
+	// BranchKeyIDSupplier chooses the branch key of each message from its
+	// encryption context.
+	BranchKeyIDSupplier BranchKeyIDSupplier
+	// TTL is how long a branch key read from the key store is used before
+	// it is read again. Required (positive).
+	TTL time.Duration
+	// Cache holds the branch keys; nil means a new cache of
+	// DefaultCacheEntries entries for this keyring alone. [NoCache] reads
+	// the key store for every message.
+	Cache *Cache
+	// PartitionID separates keyrings that share a Cache: keyrings with
+	// the same partition ID and logical key store name share entries.
+	// Empty means a random partition ID (no sharing).
+	PartitionID string
+	// RefreshBefore, if positive, renews a cached branch key in the
+	// background when it is used less than RefreshBefore before it
+	// expires; callers keep using the cached key meanwhile, and a failed
+	// renewal leaves the entry in place (the next use tries again). It is
+	// the grace period of the specification's storm-tracking cache, with
+	// one renewal at a time per entry; a missing entry is read once
+	// whatever the number of waiting callers, so no fan-out limit is
+	// needed.
+	RefreshBefore time.Duration
+	// Now returns the current time; nil means time.Now. For tests.
+	Now func() time.Time
+}
+
+// Keyring is the AWS KMS hierarchical keyring. It is safe for concurrent
+// use.
+type Keyring struct {
+	store     KeyStore
+	id        string
+	supplier  BranchKeyIDSupplier
+	cache     *Cache
+	partition []byte
+	lookup    lookup
+}
+
+// ErrConfig is wrapped by the errors of [New].
+var ErrConfig = errors.New("hierarchy: invalid keyring configuration")
+
+// New returns a hierarchical keyring.
+func New(cfg Config) (*Keyring, error) {
+	if cfg.KeyStore == nil {
+		return nil, fmt.Errorf("%w: no key store", ErrConfig)
+	}
+	if (cfg.BranchKeyID == "") == (cfg.BranchKeyIDSupplier == nil) {
+		return nil, fmt.Errorf("%w: exactly one of BranchKeyID and BranchKeyIDSupplier must be set", ErrConfig)
+	}
+	if cfg.BranchKeyID != "" && !utf8.ValidString(cfg.BranchKeyID) {
+		return nil, fmt.Errorf("%w: branch key ID is not UTF-8", ErrConfig)
+	}
+	if cfg.TTL <= 0 {
+		return nil, fmt.Errorf("%w: TTL must be positive, not %v", ErrConfig, cfg.TTL)
+	}
+	if cfg.RefreshBefore < 0 || cfg.RefreshBefore >= cfg.TTL {
+		return nil, fmt.Errorf("%w: RefreshBefore (%v) must be at least 0 and less than the TTL (%v)", ErrConfig, cfg.RefreshBefore, cfg.TTL)
+	}
+	k := &Keyring{store: cfg.KeyStore, id: cfg.BranchKeyID, supplier: cfg.BranchKeyIDSupplier, cache: cfg.Cache,
+		lookup: lookup{ttl: cfg.TTL, refreshBefore: cfg.RefreshBefore, now: cfg.Now}}
+	if k.lookup.now == nil {
+		k.lookup.now = time.Now
+	}
+	if k.cache == nil {
+		k.cache = &Cache{limit: DefaultCacheEntries}
+	}
+	if cfg.PartitionID != "" {
+		k.partition = []byte(cfg.PartitionID)
+	} else {
+		var u [16]byte
+		rand.Read(u[:])
+		u[6] = u[6]&0x0f | 0x40
+		u[8] = u[8]&0x3f | 0x80
+		k.partition = []byte(FormatVersion(u))
+	}
+	return k, nil
+}
+
+func (k *Keyring) String() string {
+	if k.id != "" {
+		return fmt.Sprintf("hierarchical keyring (branch key %q)", k.id)
+	}
+	return "hierarchical keyring (branch key supplier)"
+}
+
+// branchKeyID returns the branch key for a message with context ec.
+func (k *Keyring) branchKeyID(ctx context.Context, ec materials.EncryptionContext) (string, error) {
+	if k.supplier == nil {
+		return k.id, nil
+	}
+	id, err := k.supplier.BranchKeyID(ctx, ec)
+	if err != nil {
+		return "", fmt.Errorf("hierarchy: branch key ID supplier: %w", err)
+	}
+	if id == "" || !utf8.ValidString(id) {
+		return "", fmt.Errorf("%w: branch key ID supplier returned an empty or non-UTF-8 ID", ErrConfig)
+	}
+	return id, nil
+}
+
+// active returns the active version of branch key id, from the cache or
+// the key store.
+func (k *Keyring) active(ctx context.Context, id string) (BranchKeyMaterials, error) {
+	cid := activeCacheID(k.partition, k.store.LogicalKeyStoreName(), id)
+	return k.cache.get(ctx, cid, k.lookup, func(ctx context.Context) (BranchKeyMaterials, error) {
+		return k.readActive(ctx, id)
+	})
+}
+
+func (k *Keyring) readActive(ctx context.Context, id string) (BranchKeyMaterials, error) {
+	m, err := k.store.GetActiveBranchKey(ctx, id)
+	if err != nil {
+		return m, err
+	}
+	if err := m.check(id, ""); err != nil {
+		return BranchKeyMaterials{}, err
+	}
+	return m, nil
+}
+
+// version returns one version of branch key id.
+func (k *Keyring) version(ctx context.Context, id, version string) (BranchKeyMaterials, error) {
+	cid := versionCacheID(k.partition, k.store.LogicalKeyStoreName(), id, version)
+	return k.cache.get(ctx, cid, k.lookup, func(ctx context.Context) (BranchKeyMaterials, error) {
+		return k.readVersion(ctx, id, version)
+	})
+}
+
+func (k *Keyring) readVersion(ctx context.Context, id, version string) (BranchKeyMaterials, error) {
+	m, err := k.store.GetBranchKeyVersion(ctx, id, version)
+	if err != nil {
+		return m, err
+	}
+	if err := m.check(id, version); err != nil {
+		return BranchKeyMaterials{}, err
+	}
+	return m, nil
+}
+
+// Prewarm reads branch key id from the key store and puts it in the
+// cache, replacing any entry, so that encryption (no versions given: the
+// active version) or decryption (the given versions) with it does not
+// wait for the key store. Calling it periodically, more often than the
+// TTL, keeps the entries from ever expiring.
+func (k *Keyring) Prewarm(ctx context.Context, id string, versions ...string) error {
+	if len(versions) == 0 {
+		m, err := k.readActive(ctx, id)
+		if err != nil {
+			return err
+		}
+		k.cache.put(activeCacheID(k.partition, k.store.LogicalKeyStoreName(), id), k.lookup, m)
+		return nil
+	}
+	for _, v := range versions {
+		m, err := k.readVersion(ctx, id, v)
+		if err != nil {
+			return err
+		}
+		k.cache.put(versionCacheID(k.partition, k.store.LogicalKeyStoreName(), id, v), k.lookup, m)
+	}
+	return nil
+}
+
+// wrappingAEAD derives the wrapping key of one encrypted data key.
+func wrappingAEAD(branchKey, salt []byte) (cipher.AEAD, error) {
+	key, err := kdf.CounterMode(crypto.SHA256, branchKey, []byte(ProviderID), salt, 32)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// wrappingAAD is "aws-kms-hierarchy" || branch key ID || version || ec.
+func wrappingAAD(id string, version [versionLen]byte, ec []byte) []byte {
+	aad := make([]byte, 0, len(ProviderID)+len(id)+versionLen+len(ec))
+	aad = append(aad, ProviderID...)
+	aad = append(aad, id...)
+	aad = append(aad, version[:]...)
+	return append(aad, ec...)
+}
+
+// OnEncrypt implements [materials.Keyring].
+func (k *Keyring) OnEncrypt(ctx context.Context, m materials.EncryptionMaterials) (materials.EncryptionMaterials, error) {
+	ec, err := m.EncryptionContext.MarshalBinary()
+	if err != nil {
+		return m, fmt.Errorf("%v: %w", k, err)
+	}
+	id, err := k.branchKeyID(ctx, m.EncryptionContext)
+	if err != nil {
+		return m, err
+	}
+	bk, err := k.active(ctx, id)
+	if err != nil {
+		return m, fmt.Errorf("%v: active branch key %q: %w", k, id, err)
+	}
+	version, err := ParseVersion(bk.Version)
+	if err != nil {
+		return m, fmt.Errorf("%v: %w", k, err)
+	}
+	if m.PlaintextDataKey == nil {
+		m.PlaintextDataKey = make([]byte, m.Suite.KeyLen())
+		rand.Read(m.PlaintextDataKey)
+	}
+	ct := make([]byte, saltLen+ivLen, overhead+len(m.PlaintextDataKey))
+	rand.Read(ct)
+	salt, iv := ct[:saltLen], ct[saltLen:saltLen+ivLen]
+	aead, err := wrappingAEAD(bk.Key, salt)
+	if err != nil {
+		return m, fmt.Errorf("%v: %w", k, err)
+	}
+	ct = append(ct, version[:]...)
+	ct = aead.Seal(ct, iv, m.PlaintextDataKey, wrappingAAD(id, version, ec))
+	return m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: ProviderID, ProviderInfo: []byte(id), Ciphertext: ct}), nil
+}
+
+// OnDecrypt implements [materials.Keyring]. It tries the encrypted data
+// keys with provider ID "aws-kms-hierarchy" whose branch key is this
+// keyring's (or the supplier's choice for the message's context).
+func (k *Keyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, edks []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
+	if m.PlaintextDataKey != nil {
+		return m, materials.ErrPlaintextDataKeyPresent
+	}
+	ec, err := m.EncryptionContext.MarshalBinary()
+	if err != nil {
+		return m, fmt.Errorf("%v: %w", k, err)
+	}
+	id, err := k.branchKeyID(ctx, m.EncryptionContext)
+	if err != nil {
+		return m, err
+	}
+	var errs []error
+	for i, edk := range edks {
+		if edk.ProviderID != ProviderID {
+			continue
+		}
+		p, err := parseEDK(edk.ProviderInfo, edk.Ciphertext, m.Suite.KeyLen())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("encrypted data key %d: %w", i, err))
+			continue
+		}
+		if p.branchKeyID != id {
+			continue
+		}
+		pdk, err := k.unwrap(ctx, p, ec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("encrypted data key %d: %w", i, err))
+			continue
+		}
+		out, err := m.WithPlaintextDataKey(pdk, edk)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("encrypted data key %d: %w", i, err))
+			continue
+		}
+		return out, nil
+	}
+	return m, &materials.NoDecryptableKeyError{Reason: fmt.Sprintf("%v found no usable key", k), Errs: errs}
+}
+
+// ErrUnwrap is wrapped by the error for an encrypted data key that does
+// not authenticate under its branch key version.
+var ErrUnwrap = errors.New("hierarchy: encrypted data key did not authenticate (wrong branch key or encryption context)")
+
+func (k *Keyring) unwrap(ctx context.Context, p edkParts, ec []byte) ([]byte, error) {
+	version := FormatVersion(p.version)
+	bk, err := k.version(ctx, p.branchKeyID, version)
+	if err != nil {
+		return nil, fmt.Errorf("branch key %q version %s: %w", p.branchKeyID, version, err)
+	}
+	aead, err := wrappingAEAD(bk.Key, p.salt)
+	if err != nil {
+		return nil, err
+	}
+	pdk, err := aead.Open(nil, p.iv, p.wrapped, wrappingAAD(p.branchKeyID, p.version, ec))
+	if err != nil {
+		return nil, fmt.Errorf("branch key %q version %s: %w", p.branchKeyID, version, ErrUnwrap)
+	}
+	return pdk, nil
+}
