@@ -12,11 +12,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -13,9 +13,10 @@
 // from the environment variable pin-env names; it is never printed.
 //
 // It lives in a module of its own because PKCS #11 needs cgo, and it is
-// reached by calling [Register] before the CLI parses its command line;
-// the module's import path lies under cmd/encrypt-cli, so it may use the
-// CLI's internal packages.
+// reached by calling [Register] before the CLI parses its command line
+// (the binary cmd/encrypt-cli-pkcs11 of this module does, then runs the
+// CLI); the module's import path lies under cmd/encrypt-cli, so it may use
+// the CLI's internal packages.
 package pkcs11provider
 
 import (

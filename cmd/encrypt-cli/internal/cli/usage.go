@@ -1,4 +1,4 @@
-package main
+package cli
 
 const usageText = `usage: encrypt-cli (-e | -d | --decrypt-unsigned) -i INPUT -o OUTPUT -w KEY... (-S | --metadata-output FILE) [options]
        encrypt-cli inspect FILE

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Messages on stderr, in the style of age: "encrypt-cli: error: ...",
 // "encrypt-cli: hint: ...", "encrypt-cli: warning: ...", lowercase where

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Test support for AWS KMS: two KMS regions behind one endpoint,
 // configured through the environment as a user would.
@@ -143,7 +143,7 @@ func writeFile(t testing.TB, path, content string) {
 
 // kmstestDir is the directory of the test KMS module, relative to this
 // package.
-const kmstestDir = "../../kmstest"
+const kmstestDir = "../../../../kmstest"
 
 // startKMSTest starts the test KMS with the given kmstest arguments
 // (REGION[/ACCOUNT][=SEEDFILE], seed files relative to this package),

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // encrypt-cli inspect FILE: what a message says about itself, read from
 // its header only, without any key.

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Tests of which destinations the CLI agrees to write: only those the
 // user could open for writing, through symbolic links only as the kernel

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The command line: the Python aws-encryption-cli's options, parsed with
 // its argparse behaviour (package argparse) after @file expansion (package

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // AWS KMS wrapping keys and --caching, against two test KMS regions
 // reached through AWS_ENDPOINT_URL_KMS. These tests set environment

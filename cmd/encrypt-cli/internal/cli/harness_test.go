@@ -1,4 +1,4 @@
-package main
+package cli
 
 // An in-process test harness: each test runs the CLI's run function with
 // its own temporary directory, stdin, stdout and stderr, the way a

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Interop with the real Python aws-encryption-cli (PyPI
 // aws-encryption-sdk-cli, pinned by interop/python/install-cli.sh): both

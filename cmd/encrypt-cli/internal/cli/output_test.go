@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Tests of what reaches the destination when a decryption fails
 // (issue 12, defects 1 and 2).
