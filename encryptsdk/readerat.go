@@ -75,6 +75,7 @@ type RandomAccessReader struct {
 	dataKey  materials.EncryptedDataKey
 	cipher   *frame.Cipher
 	workers  int
+	batchMax int   // frames opened as one batch
 	bodyOff  int64 // offset of frame 1
 	frameLen int64 // plaintext length of a regular frame
 	regular  int64 // number of regular frames
@@ -129,6 +130,7 @@ func (c *Client) OpenReaderAt(ctx context.Context, r io.ReaderAt, size int64, op
 		cipher: d.cipher, workers: c.workers(), bodyOff: d.mr.Offset(),
 		frameLen: int64(d.hdr.FrameLength), cacheMax: opts.CacheFrames,
 	}
+	ra.batchMax = batchFrames(frameLenInt(d.hdr), ra.workers)
 	if ra.cacheMax == 0 {
 		ra.cacheMax = 8
 	}
@@ -240,6 +242,9 @@ func (ra *RandomAccessReader) frameSpan(seq uint32) (int64, int64) {
 // readFrame reads frame seq into buf (grown as needed) and parses it.
 func (ra *RandomAccessReader) readFrame(seq uint32, buf []byte) (format.Frame, error) {
 	off, n := ra.frameSpan(seq)
+	if n > int64(maxInt) {
+		return format.Frame{}, &format.ParseError{Field: "frame content", Offset: off, Err: fmt.Errorf("%w: a %d-byte frame does not fit in memory on this platform", ErrBodyTooLarge, n)}
+	}
 	if int64(cap(buf)) < n {
 		buf = make([]byte, n)
 	}
@@ -386,7 +391,7 @@ func (ra *RandomAccessReader) inFrame(off int64, seq uint32) int64 {
 	return off - int64(seq-1)*ra.frameLen
 }
 
-// openRun opens frames first to last (at most 256) and copies their
+// openRun opens frames first to last (at most a batch) and copies their
 // plaintext into want, which starts at plaintext offset off and of which
 // *n bytes are filled. Several frames are opened by the shared worker pool.
 func (ra *RandomAccessReader) openRun(first, last uint32, want []byte, off int64, n *int) error {
