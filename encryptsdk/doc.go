@@ -41,6 +41,16 @@
 // or [DecryptOptions.UnsignedOnly] to refuse signed messages. The one-shot
 // functions return nothing unless the whole message verified.
 //
+// # Random access
+//
+// [Client.OpenReaderAt] opens a framed message held in an io.ReaderAt and
+// returns a [RandomAccessReader] over its plaintext: each read fetches and
+// opens only the frames it covers, and releases a frame once its tag has
+// verified. Truncation and extension are detected when the message is
+// opened. Signed messages are refused unless
+// [RandomAccessOptions.SkipSignatureVerification] is set, in which case
+// their signature is never checked.
+//
 // # Policies and limits
 //
 // The default [CommitmentPolicy], RequireEncryptRequireDecrypt, encrypts

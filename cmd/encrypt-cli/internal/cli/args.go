@@ -50,6 +50,8 @@ type rawOptions struct {
 	verbosity  int
 	quiet      bool
 	jobs       *int64
+	rng        *string // --range START:END
+	skipSig    bool    // --skip-signature-verification
 
 	warnings []string // notes for the user, printed unless -q
 }
@@ -132,6 +134,8 @@ func newParser(o *rawOptions) *argparse.Parser {
 		{Names: []string{"-q", "--quiet"}, Set: flag(func() { o.quiet = true })},
 		// Not in the Python CLI.
 		{Names: []string{"--jobs"}, Nargs: argparse.One, Unique: true, Set: setInt(&o.jobs)},
+		{Names: []string{"--range"}, Nargs: argparse.One, Unique: true, Set: func(_ string, v []string) error { o.rng = &v[0]; return nil }},
+		{Names: []string{"--skip-signature-verification"}, Set: flag(func() { o.skipSig = true })},
 	}
 	return p
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-esdk/esdk/algorithms"
@@ -42,6 +43,11 @@ type config struct {
 	quiet          bool
 	jobs           int
 	warnings       []string
+	// rangeSet: decrypt only plaintext bytes [rangeStart, rangeEnd) by
+	// random access (--range); skipSig allows it for signed messages.
+	rangeSet             bool
+	rangeStart, rangeEnd int64
+	skipSig              bool
 }
 
 func (c *config) decrypting() bool { return c.mode != "encrypt" }
@@ -82,6 +88,9 @@ func buildConfig(o *rawOptions) (*config, error) {
 	}
 	if o.metadata != nil {
 		c.metadata = *o.metadata
+	}
+	if err := c.setRange(o); err != nil {
+		return nil, err
 	}
 	keys, warnings, err := keyconf.ParseWrappingKeys(o.wrapping, c.decrypting())
 	if err != nil {
@@ -208,4 +217,29 @@ func buildConfig(o *rawOptions) (*config, error) {
 		c.warnings = append(c.warnings, "--max-length applies only to decryption; ignored")
 	}
 	return c, nil
+}
+
+// setRange checks --range and --skip-signature-verification.
+func (c *config) setRange(o *rawOptions) error {
+	if o.skipSig && o.rng == nil {
+		return clierr.Usagef("--skip-signature-verification applies only with --range")
+	}
+	if o.rng == nil {
+		return nil
+	}
+	start, end, ok := strings.Cut(*o.rng, ":")
+	a, errA := strconv.ParseInt(start, 10, 64)
+	b, errB := strconv.ParseInt(end, 10, 64)
+	switch {
+	case !ok || errA != nil || errB != nil || a < 0 || b < a:
+		return clierr.Usage("argument --range: invalid value: "+argparse.Repr(*o.rng), "give START:END, plaintext byte offsets with 0 <= START <= END (END exclusive)")
+	case !c.decrypting():
+		return clierr.Usagef("--range applies only to -d/--decrypt and --decrypt-unsigned")
+	case c.decode:
+		return clierr.Usagef("--range cannot be used with --decode: it reads the binary message at computed offsets")
+	case c.input == "-":
+		return clierr.Usagef("--range needs an input file, not stdin: it reads the message at computed offsets")
+	}
+	c.rangeSet, c.rangeStart, c.rangeEnd, c.skipSig = true, a, b, o.skipSig
+	return nil
 }

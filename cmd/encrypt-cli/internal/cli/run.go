@@ -178,6 +178,12 @@ func explain(err error) (msg, hint string) {
 		hint = "check that -w names a key the message was encrypted under; '" + progName + " inspect FILE' lists them"
 	case errors.Is(err, encryptsdk.ErrCommitmentPolicy):
 		hint = "the message was written without key commitment; --commitment-policy require-encrypt-allow-decrypt reads it"
+	case errors.Is(err, encryptsdk.ErrSignatureNotVerified):
+		hint = "the message is signed and --range cannot verify its signature; add --skip-signature-verification only if you trust everyone who can decrypt it not to forge it, or decrypt the whole message"
+	case errors.Is(err, encryptsdk.ErrNotFramed):
+		hint = "--range needs a framed message; decrypt the whole message instead"
+	case errors.Is(err, encryptsdk.ErrMessageSize):
+		hint = "the input file is not the whole message (truncated, extended or not an encrypted message)"
 	case errors.Is(err, encryptsdk.ErrSignedMessage):
 		hint = "the message is signed; decrypt it with -d/--decrypt (add --buffer to release nothing before the signature verifies)"
 	case errors.Is(err, encryptsdk.ErrTooManyEncryptedDataKeys):
@@ -432,6 +438,7 @@ func metaPath(p, std string) string {
 // decryption. The output is committed only when everything succeeded.
 func (r *runner) process(ctx context.Context, o plan.Op, res *result) (err error) {
 	var src io.Reader
+	var file *os.File
 	var size int64 = -1
 	if o.Src == "-" {
 		src = r.stdin
@@ -444,7 +451,7 @@ func (r *runner) process(ctx context.Context, o plan.Op, res *result) (err error
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 			size = fi.Size()
 		}
-		src = f
+		src, file = f, f
 	}
 	if r.prog != nil {
 		src = r.prog.Reader(src)
@@ -501,9 +508,12 @@ func (r *runner) process(ctx context.Context, o plan.Op, res *result) (err error
 		w = enc
 	}
 
-	if r.cfg.decrypting() {
+	switch {
+	case r.cfg.rangeSet:
+		err = r.decryptRange(ctx, o, file, size, w, res)
+	case r.cfg.decrypting():
 		err = r.decrypt(ctx, o, src, w, r.cfg.buffer && !held, res)
-	} else {
+	default:
 		err = r.encrypt(ctx, o, src, size, w, res)
 	}
 	if err != nil {
@@ -584,6 +594,22 @@ func (r *runner) decrypt(ctx context.Context, o plan.Op, src io.Reader, w io.Wri
 	}
 	meta["header_auth"] = metadata.HeaderAuth(d.HeaderAuth())
 
+	if err := r.requireContext(hdr, meta, res); err != nil {
+		return err
+	}
+	if err := copyContext(ctx, w, d); err != nil {
+		return err
+	}
+	if r.meta.Enabled() {
+		res.meta = metadata.Line(meta)
+	}
+	return nil
+}
+
+// requireContext checks the message's encryption context against the
+// required keys and pairs of -c, before any plaintext is read; on a
+// mismatch it records the skip in meta.
+func (r *runner) requireContext(hdr *format.Header, meta pyjson.Object, res *result) error {
 	// Required encryption context, checked before any plaintext is read.
 	ec := hdr.EncryptionContext
 	var missingKeys []string
@@ -623,7 +649,38 @@ func (r *runner) decrypt(ctx context.Context, o plan.Op, src io.Reader, w io.Wri
 		return clierr.WithHint(fmt.Errorf("%w (%s)", errContextMismatch, strings.Join(parts, "; ")),
 			"no output was written; '"+progName+" inspect FILE' shows the message's encryption context")
 	}
-	if err := copyContext(ctx, w, d); err != nil {
+	return nil
+}
+
+// decryptRange decrypts plaintext bytes [rangeStart, rangeEnd) of the
+// message in f (size bytes) by random access: only the header, the final
+// frame and the frames of the range are read.
+func (r *runner) decryptRange(ctx context.Context, o plan.Op, f *os.File, size int64, w io.Writer, res *result) error {
+	if f == nil || size < 0 {
+		return fmt.Errorf("--range needs a regular input file: %s is not one", displayPath(o.Src, "stdin"))
+	}
+	ra, err := r.client.OpenReaderAt(ctx, f, size, &encryptsdk.RandomAccessOptions{
+		DecryptOptions: encryptsdk.DecryptOptions{
+			UnsignedOnly: r.cfg.mode == "decrypt-unsigned",
+			MaxBodySize:  r.cfg.maxLength,
+		},
+		SkipSignatureVerification: r.cfg.skipSig,
+	})
+	if err != nil {
+		return err
+	}
+	meta := pyjson.Object{
+		"mode":        r.cfg.mode,
+		"input":       metaPath(o.Src, "<stdin>"),
+		"output":      metaPath(o.Dst, "<stdout>"),
+		"header":      metadata.Header(ra.Header()),
+		"header_auth": metadata.HeaderAuth(ra.HeaderAuth()),
+	}
+	if err := r.requireContext(ra.Header(), meta, res); err != nil {
+		return err
+	}
+	start, end := min(r.cfg.rangeStart, ra.Size()), min(r.cfg.rangeEnd, ra.Size())
+	if err := copyContext(ctx, w, io.NewSectionReader(ra, start, end-start)); err != nil {
 		return err
 	}
 	if r.meta.Enabled() {

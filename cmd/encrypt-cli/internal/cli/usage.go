@@ -38,6 +38,13 @@ Input and output:
                               been processed (and its signature verified)
     --jobs N                  process N files at a time (0: one per CPU);
                               metadata keeps input order
+    --range START:END         decrypt only plaintext bytes START to END (END
+                              exclusive) of a framed message in a file,
+                              reading just the header and the frames needed
+    --skip-signature-verification
+                              allow --range on a signed message; its signature
+                              is NOT checked (anyone who can decrypt the
+                              message could have written those bytes)
 
 Wrapping keys (-w, at least one; repeat -w for several, the first generates
 the data key):
