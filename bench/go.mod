@@ -7,6 +7,8 @@ require (
 	github.com/go-esdk/esdk v0.0.0
 )
 
+require github.com/tink-crypto/tink-go/v2 v2.9.0 // indirect
+
 require (
 	github.com/aws/aws-cryptographic-material-providers-library/releases/go/dynamodb v0.4.0 // indirect
 	github.com/aws/aws-cryptographic-material-providers-library/releases/go/kms v0.4.0 // indirect
