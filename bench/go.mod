@@ -7,7 +7,12 @@ require (
 	github.com/go-esdk/esdk v0.0.0
 )
 
-require github.com/tink-crypto/tink-go/v2 v2.9.0 // indirect
+require (
+	github.com/tink-crypto/tink-go/v2 v2.9.0
+	golang.org/x/crypto v0.53.0 // indirect
+	golang.org/x/sys v0.46.0 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
+)
 
 require (
 	github.com/aws/aws-cryptographic-material-providers-library/releases/go/dynamodb v0.4.0 // indirect
