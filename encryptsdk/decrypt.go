@@ -58,8 +58,8 @@ type Decryptor struct {
 	// local says reading never waits on another party.
 	br    *bufio.Reader
 	local bool
-	// pooled holds br when it came from readerPool; recycle returns it
-	// and the frame buffers to their pools (nil for a one-shot message).
+	// pooled holds br when it came from readerPool (nil when the caller
+	// supplied a large enough *bufio.Reader, and for a one-shot message).
 	pooled *pooledReader
 
 	rel     *frame.Batch   // frames being released
@@ -398,7 +398,7 @@ func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 // end of the message or with an error) its buffers are recycled.
 func (d *Decryptor) setErr(err error) {
 	d.err = err
-	if err != nil && d.pooled != nil {
+	if err != nil && d.br != nil {
 		d.recycle()
 	}
 }
@@ -548,7 +548,7 @@ func (d *Decryptor) batch() *frame.Batch {
 			frames = min(frames, d.frameCap)
 		}
 	}
-	if d.pooled != nil {
+	if d.br != nil { // a stream: recycle gives its batches back
 		return d.cipher.GetOpenBatch(frames)
 	}
 	return d.cipher.NewOpenBatch(frames)
