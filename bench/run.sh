@@ -3,7 +3,7 @@
 # Encryption SDK for Go and the bare primitives, in one module, plus the
 # peak RSS of a 256 MiB encrypt+decrypt.
 #
-#   ./run.sh [OUTFILE]            full table (about 6 minutes on 2 cores)
+#   ./run.sh [OUTFILE]            full table (about 9 minutes on 2 cores, estimated)
 #   ./run.sh -smoke [OUTFILE]     every benchmark once, the interop test and
 #                                 a small peak-RSS run (for CI; ~15 seconds)
 #   ./run.sh -ref REV [OUTFILE]   measure the library as of git revision REV
@@ -100,6 +100,9 @@ bench() {
 			bench -test.bench='^BenchmarkECDH(Message)?$' -test.benchtime=1s
 			# Hierarchical keyring (warm cache) beside raw AES, 1 KiB.
 			bench -test.bench='^BenchmarkHierarchyMessage$' -test.benchtime=1s
+			# Our streaming API at every size beside Tink's streaming AEAD
+			# and the floor (the data path from stdlib primitives, 1 core).
+			bench -test.bench='^Benchmark(OursStreamSizes|Tink|Floor)$/.*/.*/^(1KiB|64KiB|1MiB)$' -test.benchtime=1s
 			# 64 MiB messages and the throughput baselines: a fixed count.
 			# One-shot runs get processes of their own: they leave
 			# gigabytes of garbage whose release (the runtime returning
@@ -107,6 +110,10 @@ bench() {
 			bench -test.bench='^BenchmarkOurs$/.*/.*/^64MiB$' -test.benchtime=5x
 			bench -test.bench='^BenchmarkOfficial$/.*/.*/^64MiB$' -test.benchtime=5x
 			bench -test.bench='^Benchmark(OursStream|OursAppend|Workers)$/.*/.*/^64MiB$' -test.benchtime=5x
+			bench -test.bench='^BenchmarkOursStreamSizes$/.*/.*/^64MiB$' -test.benchtime=5x
+			bench -test.bench='^BenchmarkTink$/.*/.*/^64MiB$' -test.benchtime=5x
+			bench -test.bench='^BenchmarkFloor$/.*/.*/^64MiB$' -test.benchtime=5x
+			bench -test.bench='^BenchmarkFloor2$/.*/.*/^64MiB$' -test.benchtime=5x
 			# (A benchmark whose name has fewer levels than the pattern is
 			# skipped, hence one pattern per depth.)
 			bench -test.bench='^BenchmarkBaseline$/^AESGCM$/.*/^64MiB$' -test.benchtime=5x

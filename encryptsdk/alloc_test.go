@@ -3,6 +3,7 @@ package encryptsdk_test
 import (
 	"bytes"
 	"io"
+	"math"
 	"testing"
 
 	"github.com/go-esdk/esdk/algorithms"
@@ -71,5 +72,69 @@ func TestOneShotAllocations(t *testing.T) {
 	a = allocated(func() { out, _, _ = c.DecryptBytes(bg, ct, nil) })
 	if limit := uint64(float64(len(out)) * 1.05); a > limit {
 		t.Errorf("DecryptBytes of %d bytes allocated %d bytes, result %d", len(ct), a, len(out))
+	}
+}
+
+// TestStreamDecryptAllocations: a streaming decryption allocates what the
+// message needs, not a fixed read-ahead: for a message smaller than one
+// batch, at most 2 × (frame length + header) plus a few KiB per stream,
+// once buffers have been recycled from earlier streams.
+func TestStreamDecryptAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	const frameLen = 4096
+	const slack = 4 << 10
+	const streams = 200
+	kr := mustAES(t, "ns", "k", testKey(32, 8))
+	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
+		for _, workers := range []int{1, 0} {
+			for _, size := range []int{1 << 10, 4 << 10, 64 << 10} {
+				c := encryptsdk.New(kr)
+				c.Concurrency = workers
+				msg, err := c.EncryptBytes(bg, plaintext(size, 3), &encryptsdk.EncryptOptions{Suite: id, FrameLength: frameLen})
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, err := d.Header().AppendBinary(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hdrLen := len(raw) + len(d.HeaderAuth().IV) + len(d.HeaderAuth().Tag)
+				io.Copy(io.Discard, d)
+				dec := func() {
+					d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n, err := io.Copy(io.Discard, d); err != nil || n != int64(size) {
+						t.Fatalf("decrypted %d bytes, %v", n, err)
+					}
+				}
+				for range 3 {
+					dec() // warm up: buffers of earlier streams are recycled
+				}
+				// The best of three runs: a pool may miss now and then (an
+				// object put back on one processor is not always found from
+				// another), which costs one buffer, not one per stream.
+				per := uint64(math.MaxUint64)
+				for range 3 {
+					per = min(per, allocated(func() {
+						for range streams {
+							dec()
+						}
+					})/streams)
+				}
+				limit := uint64(2*(frameLen+hdrLen) + slack)
+				t.Logf("suite %v, concurrency %d, %d bytes: %d bytes allocated per stream (limit %d)", id, workers, size, per, limit)
+				if per > limit {
+					t.Errorf("suite %v, concurrency %d, %d-byte message: a stream allocates %d bytes, want at most %d", id, workers, size, per, limit)
+				}
+			}
+		}
 	}
 }

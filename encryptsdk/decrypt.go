@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
@@ -57,6 +58,9 @@ type Decryptor struct {
 	// local says reading never waits on another party.
 	br    *bufio.Reader
 	local bool
+	// pooled holds br when it came from readerPool (nil when the caller
+	// supplied a large enough *bufio.Reader, and for a one-shot message).
+	pooled *pooledReader
 
 	rel     *frame.Batch   // frames being released
 	relNext int            // index in rel of the next frame to release
@@ -81,14 +85,24 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 		opts = &DecryptOptions{}
 	}
 	br, ok := src.(*bufio.Reader)
+	var pooled *pooledReader
 	if !ok || br.Size() < readBufferSize {
-		br = bufio.NewReaderSize(src, readBufferSize)
+		br = getReader(src)
+		pooled = &pooledReader{}
+		pooled.br.Store(br)
 	}
 	d, err := c.decrypt(ctx, format.NewReader(br, c.limits(opts)), opts)
 	if err != nil {
+		pooled.release()
 		return nil, err
 	}
 	d.br, d.local = br, isLocal(src)
+	if pooled != nil {
+		d.pooled = pooled
+		// A Decryptor dropped before the end of its message gives its
+		// read buffer back too (nothing else refers to it).
+		runtime.AddCleanup(d, (*pooledReader).release, pooled)
+	}
 	if d.verifier != nil && d.workers > 1 {
 		// A sequential stream hashes each frame as it reads it instead.
 		d.startHasher()
@@ -349,7 +363,7 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
-		d.err = d.next()
+		d.setErr(d.next())
 	}
 	n := copy(p, d.out)
 	d.out = d.out[n:]
@@ -376,8 +390,34 @@ func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 			}
 			return total, d.err
 		}
-		d.err = d.next()
+		d.setErr(d.next())
 	}
+}
+
+// setErr records the result of next; once the stream has ended (at the
+// end of the message or with an error) its buffers are recycled.
+func (d *Decryptor) setErr(err error) {
+	d.err = err
+	if err != nil && d.br != nil {
+		d.recycle()
+	}
+}
+
+// recycle gives a finished streaming Decryptor's read buffer and batches
+// (with their frame buffers) back for other streams. Only batches in
+// d.free are given back: each was waited for (no helper of the pool and
+// no hashing goroutine works on it any more), reset, and released (its
+// plaintext was copied out by Read or written by WriteTo, and d.out is
+// empty). At the end of the message every batch is free; after an error,
+// batches still pending are left to the garbage collector, since a helper
+// or the hashing goroutine may still hold them.
+func (d *Decryptor) recycle() {
+	d.pooled.release()
+	d.pooled, d.br = nil, nil
+	for _, b := range d.free {
+		frame.PutOpenBatch(b)
+	}
+	d.free = nil
 }
 
 // next sets d.out to the next verified plaintext. It returns io.EOF once
@@ -508,6 +548,9 @@ func (d *Decryptor) batch() *frame.Batch {
 			frames = min(frames, d.frameCap)
 		}
 	}
+	if d.br != nil { // a stream: recycle gives its batches back
+		return d.cipher.GetOpenBatch(frames)
+	}
 	return d.cipher.NewOpenBatch(frames)
 }
 
@@ -558,6 +601,33 @@ func frameLenInt(h *format.Header) int { return int(min(uint64(h.FrameLength), m
 // readBufferSize is the read-ahead of a streaming decryption: enough for
 // a batch of default-length frames.
 const readBufferSize = 256 << 10
+
+// readerPool recycles the read buffers of streaming decryptions, so that
+// a stream of a small message does not allocate the read-ahead of a large
+// one.
+var readerPool sync.Pool // of *bufio.Reader of size readBufferSize
+
+func getReader(src io.Reader) *bufio.Reader {
+	if br, ok := readerPool.Get().(*bufio.Reader); ok {
+		br.Reset(src)
+		return br
+	}
+	return bufio.NewReaderSize(src, readBufferSize)
+}
+
+// pooledReader hands a pooled read buffer back exactly once: at the end of
+// its stream, or when its Decryptor is dropped, whichever comes first.
+type pooledReader struct{ br atomic.Pointer[bufio.Reader] }
+
+func (p *pooledReader) release() {
+	if p == nil {
+		return
+	}
+	if br := p.br.Swap(nil); br != nil {
+		br.Reset(nil) // forget the source
+		readerPool.Put(br)
+	}
+}
 
 // isLocal reports whether reading src never waits on another party: it is
 // in memory or a regular file.

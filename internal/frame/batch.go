@@ -100,6 +100,45 @@ func (c *Cipher) NewOpenBatch(frames int) *Batch {
 	}
 }
 
+// openBatches recycles open batches, with their read buffers, from one
+// stream to the next.
+var openBatches sync.Pool // of *Batch
+
+// GetOpenBatch is NewOpenBatch, taking a batch given back by PutOpenBatch
+// when one of that many frames is free. The batch keeps its claim counter,
+// so a helper still holding a ticket for its earlier use claims nothing.
+func (c *Cipher) GetOpenBatch(frames int) *Batch {
+	if b, ok := openBatches.Get().(*Batch); ok && b.Cap() == frames {
+		b.c, b.single = c, false
+		return b
+	}
+	return c.NewOpenBatch(frames)
+}
+
+// PutOpenBatch gives a reset open batch back for reuse by GetOpenBatch.
+// Nothing may refer to the batch or its read buffers any more: it has been
+// waited for (and, if handed to another goroutine, that goroutine is done
+// with it) and its plaintext has been consumed. The read buffers are
+// cleared, since frames were opened in place in them.
+func PutOpenBatch(b *Batch) {
+	if !b.open || b.started || len(b.frames) != 0 {
+		panic("frame: PutOpenBatch of a batch in use")
+	}
+	for i, buf := range b.bufs {
+		if cap(buf) > maxPooledBuffer {
+			b.bufs[i] = nil
+			continue
+		}
+		clear(buf[:cap(buf)])
+	}
+	clear(b.frames[:cap(b.frames)]) // references into the buffers
+	b.c, b.out = nil, nil
+	openBatches.Put(b)
+}
+
+// maxPooledBuffer is the largest read buffer kept with a recycled batch.
+const maxPooledBuffer = 1<<20 + 64
+
 // MaxFrames is the number of frames a seal batch holds when full.
 func (b *Batch) MaxFrames() int { return b.max / b.slotLen }
 
@@ -175,9 +214,10 @@ func (b *Batch) Start(helpers int) {
 	}
 	// One helper fewer than chunks: the caller claims at least one when
 	// it waits, and more helpers than chunks would only be woken in vain.
-	chunks := (n + b.chunkFrames() - 1) / b.chunkFrames()
+	step := b.chunkFrames()
+	chunks := (n + step - 1) / step
 	for range min(helpers, chunks-1) {
-		pool.submit(ticket{b: b, gen: gen, n: n})
+		pool.submit(ticket{b: b, gen: gen, n: n, step: step})
 	}
 }
 
@@ -192,7 +232,7 @@ func (b *Batch) Wait(s *Scratch) {
 	if b.Len() == 0 {
 		return
 	}
-	b.work(s, uint32(b.claim.Load()>>32), b.Len())
+	b.work(s, uint32(b.claim.Load()>>32), b.Len(), b.chunkFrames())
 	// Only chunks claimed by helpers are left, each a few microseconds of
 	// work: spin briefly rather than sleep, since waking a sleeping
 	// goroutine costs more than that on some machines.
@@ -211,10 +251,12 @@ func (b *Batch) Wait(s *Scratch) {
 	}
 }
 
-// work claims chunks of generation gen, which has n frames, and runs them
-// until none is left.
-func (b *Batch) work(s *Scratch, gen uint32, n int) {
-	step := uint64(b.chunkFrames())
+// work claims chunks of step frames of generation gen, which has n
+// frames, and runs them until none is left. It reads no field of the batch
+// but its atomics before a claim succeeds: a helper that wakes up late may
+// find the batch reused by another stream (see GetOpenBatch).
+func (b *Batch) work(s *Scratch, gen uint32, n, frames int) {
+	step := uint64(frames)
 	for {
 		c := b.claim.Load()
 		lo := c & (1<<32 - 1)
@@ -278,9 +320,10 @@ func (b *Batch) Reset() {
 // ticket asks a pool goroutine to help with generation gen of a batch of n
 // frames.
 type ticket struct {
-	b   *Batch
-	gen uint32
-	n   int
+	b    *Batch
+	gen  uint32
+	n    int
+	step int // frames per chunk
 }
 
 // spinWait is how long a goroutine with nothing to do keeps polling for
@@ -336,7 +379,7 @@ func (p *workerPool) serve() {
 		if !ok {
 			return
 		}
-		t.b.work(&s, t.gen, t.n)
+		t.b.work(&s, t.gen, t.n, t.step)
 	}
 }
 

@@ -150,6 +150,45 @@ func main() {
 		}
 	}
 	fmt.Println()
+	fmt.Println("### Streaming at every size beside one-shot, Tink and the floor (0x0478)")
+	fmt.Println()
+	fmt.Println("Stream: `Encrypt`/`Decrypt` with io.Copy from a bytes.Reader into a bytes.Buffer; Tink: streaming AEAD " +
+		"AES256_GCM_HKDF_4KB driven the same way; floor: the data path from stdlib primitives on one goroutine, fresh output. " +
+		"At 1 KiB, one-shot MB/s ÷ stream MB/s is stream time ÷ one-shot time.")
+	fmt.Println()
+	fmt.Println("| op | size | stream MB/s | stream B/op | one-shot MB/s | Tink MB/s | floor MB/s | stream ÷ one-shot | stream ÷ Tink | one-shot ÷ floor |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		for _, size := range []string{"1KiB", "64KiB", "1MiB", "64MiB"} {
+			st := get("OursStreamSizes/"+op+"/0478/"+size, "MB/s")
+			one := get("Ours/"+op+"/0478/"+size, "MB/s")
+			tk := get("Tink/"+op+"/AES256_GCM_HKDF_4KB/"+size, "MB/s")
+			fl := get("Floor/"+op+"/0478/"+size, "MB/s")
+			if st == 0 && tk == 0 && fl == 0 {
+				continue
+			}
+			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", op, size, num(st),
+				num(get("OursStreamSizes/"+op+"/0478/"+size, "B/op")), num(one), num(tk), num(fl),
+				ratio(st, one), ratio(st, tk), ratio(one, fl))
+		}
+	}
+	fmt.Println()
+	fmt.Println("| op | 64MiB, 2 cores | MB/s | 2-goroutine floor MB/s | ÷ floor |")
+	fmt.Println("|---|---|---:|---:|---:|")
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		fl2 := get("Floor2/"+op+"/0478/64MiB", "MB/s")
+		if fl2 == 0 {
+			continue
+		}
+		for _, row := range [][2]string{
+			{"stream to/from io.Discard (OursStream)", "OursStream/" + op + "/0478/64MiB"},
+			{"stream via bytes.Buffer (OursStreamSizes)", "OursStreamSizes/" + op + "/0478/64MiB"},
+		} {
+			s := get(row[1], "MB/s")
+			fmt.Printf("| %s | %s | %s | %s | %s |\n", op, row[0], num(s), num(fl2), ratio(s, fl2))
+		}
+	}
+	fmt.Println()
 	fmt.Println("### Baselines")
 	fmt.Println()
 	fmt.Println("| benchmark | MB/s | µs/op | allocs/op | runs |")

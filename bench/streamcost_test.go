@@ -1,0 +1,393 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha512"
+	"encoding/binary"
+	"io"
+	"sync"
+	"testing"
+
+	"github.com/tink-crypto/tink-go/v2/keyset"
+	"github.com/tink-crypto/tink-go/v2/streamingaead"
+	"github.com/tink-crypto/tink-go/v2/tink"
+)
+
+// BenchmarkOursStreamSizes measures our streaming API at every size
+// (suite 0x0478, default concurrency) as a consumer of io.Readers and
+// io.Writers drives it: Encrypt with io.Copy from a bytes.Reader into a
+// bytes.Buffer, Decrypt with io.Copy from a bytes.Reader into a
+// bytes.Buffer (both buffers reused from op to op). The matching one-shot
+// rows are BenchmarkOurs/.../0478/SIZE.
+func BenchmarkOursStreamSizes(b *testing.B) {
+	ctx := context.Background()
+	o := newOurs(b, suites[1])
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		b.Run(op, func(b *testing.B) {
+			b.Run("0478", func(b *testing.B) {
+				for _, sz := range sizes {
+					b.Run(sz.name, func(b *testing.B) {
+						pt := plaintext(sz.n)
+						ct, err := o.encrypt(pt, nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						var r bytes.Reader
+						var out bytes.Buffer
+						b.SetBytes(int64(sz.n))
+						b.ReportAllocs()
+						for b.Loop() {
+							out.Reset()
+							if op == "Encrypt" {
+								r.Reset(pt)
+								e, err := o.c.Encrypt(ctx, &out, o.opts)
+								if err != nil {
+									b.Fatal(err)
+								}
+								if _, err := io.Copy(e, &r); err != nil {
+									b.Fatal(err)
+								}
+								if err := e.Close(); err != nil {
+									b.Fatal(err)
+								}
+								continue
+							}
+							r.Reset(ct)
+							d, err := o.c.Decrypt(ctx, &r, nil)
+							if err != nil {
+								b.Fatal(err)
+							}
+							if n, err := io.Copy(&out, d); err != nil || n != int64(sz.n) {
+								b.Fatalf("decrypted %d bytes (%v), want %d", n, err, sz.n)
+							}
+						}
+					})
+				}
+			})
+		})
+	}
+}
+
+// tinkKeyTemplate is the Tink streaming AEAD the table compares with:
+// AES256_GCM_HKDF_4KB (4 KiB segments, the frame length of our rows).
+const tinkTemplateName = "AES256_GCM_HKDF_4KB"
+
+func newTink(tb testing.TB) tink.StreamingAEAD {
+	tb.Helper()
+	h, err := keyset.NewHandle(streamingaead.AES256GCMHKDF4KBKeyTemplate())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := streamingaead.New(h)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
+// BenchmarkTink measures Tink's streaming AEAD (AES256_GCM_HKDF_4KB),
+// driven as our streaming rows are: the encrypting writer fed by io.Copy
+// from a bytes.Reader into a reused bytes.Buffer, the decrypting reader
+// drained by io.Copy into a reused bytes.Buffer. Each encryption starts a
+// new stream (a new salt and nonce prefix, a new HKDF derivation), each
+// decryption re-derives the key, as each of our messages does.
+func BenchmarkTink(b *testing.B) {
+	a := newTink(b)
+	aad := []byte("esdk-bench")
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		b.Run(op, func(b *testing.B) {
+			b.Run(tinkTemplateName, func(b *testing.B) {
+				for _, sz := range sizes {
+					b.Run(sz.name, func(b *testing.B) {
+						pt := plaintext(sz.n)
+						var msg bytes.Buffer
+						w, err := a.NewEncryptingWriter(&msg, aad)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := w.Write(pt); err != nil {
+							b.Fatal(err)
+						}
+						if err := w.Close(); err != nil {
+							b.Fatal(err)
+						}
+						ct := msg.Bytes()
+						var r bytes.Reader
+						var out bytes.Buffer
+						b.SetBytes(int64(sz.n))
+						b.ReportAllocs()
+						for b.Loop() {
+							out.Reset()
+							if op == "Encrypt" {
+								r.Reset(pt)
+								w, err := a.NewEncryptingWriter(&out, aad)
+								if err != nil {
+									b.Fatal(err)
+								}
+								if _, err := io.Copy(w, &r); err != nil {
+									b.Fatal(err)
+								}
+								if err := w.Close(); err != nil {
+									b.Fatal(err)
+								}
+								continue
+							}
+							r.Reset(ct)
+							d, err := a.NewDecryptingReader(&r, aad)
+							if err != nil {
+								b.Fatal(err)
+							}
+							if n, err := io.Copy(&out, d); err != nil || n != int64(sz.n) {
+								b.Fatalf("decrypted %d bytes (%v), want %d", n, err, sz.n)
+							}
+						}
+					})
+				}
+			})
+		})
+	}
+}
+
+// floorMessage is the data path of an ESDK message of suite 0x0478
+// composed from standard-library primitives alone: the HKDF-SHA512
+// derivations of the data key and the commitment key from a plaintext
+// data key and a 32-byte message ID, and per-frame AES-256-GCM with the
+// ESDK's IV (8 zero bytes, big-endian sequence number) and body AAD
+// (message ID, content string, sequence number, content length). Frames
+// are laid out as in a message body: sequence number and IV, content, tag;
+// the final frame has the final-frame marker and content length. No
+// header, keyring or signature: what every implementation of the format
+// must do per message and per frame at least.
+type floorMessage struct {
+	pdk, mid []byte
+	frameLen int
+}
+
+const (
+	floorRegularHdr = 4 + 12
+	floorFinalHdr   = 4 + 4 + 12 + 4
+	floorFinalSeq   = 0xFFFFFFFF
+)
+
+var (
+	floorFrameString = []byte("AWSKMSEncryptionClient Frame")
+	floorFinalString = []byte("AWSKMSEncryptionClient Final Frame")
+)
+
+func newFloor() *floorMessage {
+	f := &floorMessage{pdk: make([]byte, 32), mid: make([]byte, 32), frameLen: frameLength}
+	rand.Read(f.pdk)
+	rand.Read(f.mid)
+	return f
+}
+
+// aead derives the message's keys and returns its AES-256-GCM (the
+// commitment key is derived, and compared, as a decryption must).
+func (f *floorMessage) aead(tb testing.TB, commit []byte) cipher.AEAD {
+	prk, err := hkdf.Extract(sha512.New, f.pdk, f.mid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dk, err := hkdf.Expand(sha512.New, prk, "\x04\x78DERIVEKEY", 32)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ck, err := hkdf.Expand(sha512.New, prk, "COMMITKEY", 32)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if commit != nil && !bytes.Equal(ck, commit) { // timing is irrelevant here
+		tb.Fatal("commitment key differs")
+	}
+	block, err := aes.NewCipher(dk)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := cipher.NewGCM(block)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
+// frames returns the number of frames of an n-byte plaintext (the last
+// one, final, may be empty) and the sealed body's length.
+func (f *floorMessage) frames(n int) (int, int) {
+	k := n/f.frameLen + 1
+	return k, (k-1)*(floorRegularHdr+f.frameLen+16) + floorFinalHdr + n%f.frameLen + 16
+}
+
+// frameAt returns the offset in the body of frame i (from 0) and its
+// content length.
+func (f *floorMessage) frameAt(i, n int) (off, hdr, content int) {
+	off = i * (floorRegularHdr + f.frameLen + 16)
+	if i == n/f.frameLen {
+		return off, floorFinalHdr, n % f.frameLen
+	}
+	return off, floorRegularHdr, f.frameLen
+}
+
+// sealFrames seals frames [lo, hi) of pt into body; scratch (at least
+// 12 bytes, with room for the AAD after them) holds the IV and AAD.
+func (f *floorMessage) sealFrames(a cipher.AEAD, body, pt []byte, lo, hi int, scratch []byte) {
+	iv, aad := scratch[:12:12], scratch[12:12]
+	for i := lo; i < hi; i++ {
+		off, hdr, content := f.frameAt(i, len(pt))
+		seq := uint32(i + 1)
+		clear(iv[:8])
+		binary.BigEndian.PutUint32(iv[8:], seq)
+		h := body[off : off+hdr]
+		str := floorFrameString
+		if hdr == floorFinalHdr {
+			str = floorFinalString
+			binary.BigEndian.PutUint32(h, floorFinalSeq)
+			binary.BigEndian.PutUint32(h[4:], seq)
+			copy(h[8:], iv)
+			binary.BigEndian.PutUint32(h[20:], uint32(content))
+		} else {
+			binary.BigEndian.PutUint32(h, seq)
+			copy(h[4:], iv)
+		}
+		aad = f.bodyAAD(aad[:0], str, seq, content)
+		a.Seal(body[off+hdr:off+hdr], iv, pt[i*f.frameLen:i*f.frameLen+content], aad)
+	}
+}
+
+// openFrames opens frames [lo, hi) of body into out (the plaintext of an
+// n-byte message), taking each frame's IV from the frame as a reader must;
+// scratch holds the AAD.
+func (f *floorMessage) openFrames(tb testing.TB, a cipher.AEAD, out, body []byte, lo, hi int, scratch []byte) {
+	n, aad := len(out), scratch[:0]
+	for i := lo; i < hi; i++ {
+		off, hdr, content := f.frameAt(i, n)
+		h := body[off : off+hdr]
+		seq, iv, str := binary.BigEndian.Uint32(h), h[4:16], floorFrameString
+		if hdr == floorFinalHdr {
+			seq, iv, str = binary.BigEndian.Uint32(h[4:]), h[8:20], floorFinalString
+		}
+		aad = f.bodyAAD(aad[:0], str, seq, content)
+		if _, err := a.Open(out[i*f.frameLen:i*f.frameLen], iv, body[off+hdr:off+hdr+content+16], aad); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func (f *floorMessage) bodyAAD(dst, str []byte, seq uint32, content int) []byte {
+	dst = append(dst, f.mid...)
+	dst = append(dst, str...)
+	dst = binary.BigEndian.AppendUint32(dst, seq)
+	return binary.BigEndian.AppendUint64(dst, uint64(content))
+}
+
+// BenchmarkFloor is the floor of a one-shot 0x0478 message on one core:
+// the floorMessage data path (key derivation once per message, then every
+// frame sealed or opened in order) into a fresh output buffer per
+// operation, as EncryptBytes and DecryptBytes return a fresh result.
+func BenchmarkFloor(b *testing.B) {
+	f := newFloor()
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		b.Run(op, func(b *testing.B) {
+			b.Run("0478", func(b *testing.B) {
+				for _, sz := range sizes {
+					b.Run(sz.name, func(b *testing.B) {
+						pt := plaintext(sz.n)
+						k, bodyLen := f.frames(sz.n)
+						aad := make([]byte, 128)
+						body := make([]byte, bodyLen)
+						f.sealFrames(f.aead(b, nil), body, pt, 0, k, aad)
+						_, commit, _ := hkdfCommit(f)
+						b.SetBytes(int64(sz.n))
+						b.ReportAllocs()
+						for b.Loop() {
+							if op == "Encrypt" {
+								out := make([]byte, bodyLen)
+								f.sealFrames(f.aead(b, nil), out, pt, 0, k, aad)
+								continue
+							}
+							out := make([]byte, sz.n)
+							f.openFrames(b, f.aead(b, commit), out, body, 0, k, aad)
+						}
+						b.StopTimer()
+						check := make([]byte, sz.n)
+						f.openFrames(b, f.aead(b, commit), check, body, 0, k, aad)
+						if !bytes.Equal(check, pt) {
+							b.Fatal("floor round trip differs")
+						}
+					})
+				}
+			})
+		})
+	}
+}
+
+// hkdfCommit returns the commitment key of f's message, which a floor
+// decryption compares with the one it derives.
+func hkdfCommit(f *floorMessage) ([]byte, []byte, error) {
+	prk, err := hkdf.Extract(sha512.New, f.pdk, f.mid)
+	if err != nil {
+		return nil, nil, err
+	}
+	ck, err := hkdf.Expand(sha512.New, prk, "COMMITKEY", 32)
+	return prk, ck, err
+}
+
+// BenchmarkFloor2 is the floor of a 64 MiB 0x0478 stream on two cores: the
+// frames of one message shared by two goroutines (each takes runs of 16
+// KiB of frames from a shared counter, as our pipeline does), sealed or
+// opened into buffers reused from op to op.
+func BenchmarkFloor2(b *testing.B) {
+	f := newFloor()
+	const n = size64M
+	pt := plaintext(n)
+	k, bodyLen := f.frames(n)
+	aad := make([]byte, 128)
+	body := make([]byte, bodyLen)
+	f.sealFrames(f.aead(b, nil), body, pt, 0, k, aad)
+	_, commit, _ := hkdfCommit(f)
+	out := make([]byte, bodyLen)
+	step := max(1, (16<<10)/f.frameLen)
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		b.Run(op, func(b *testing.B) {
+			b.Run("0478", func(b *testing.B) {
+				b.Run("64MiB", func(b *testing.B) {
+					b.SetBytes(n)
+					b.ReportAllocs()
+					for b.Loop() {
+						a := f.aead(b, commit)
+						var next sync.Mutex
+						claimed := 0
+						claim := func() (int, int) {
+							next.Lock()
+							defer next.Unlock()
+							lo := claimed
+							claimed = min(claimed+step, k)
+							return lo, claimed
+						}
+						var wg sync.WaitGroup
+						for range 2 {
+							wg.Go(func() {
+								buf := make([]byte, 128)
+								for lo, hi := claim(); lo < hi; lo, hi = claim() {
+									if op == "Encrypt" {
+										f.sealFrames(a, out, pt, lo, hi, buf)
+									} else {
+										f.openFrames(b, a, out[:n], body, lo, hi, buf)
+									}
+								}
+							})
+						}
+						wg.Wait()
+					}
+					if op == "Decrypt" && !bytes.Equal(out[:n], pt) {
+						b.Fatal("2-goroutine floor decryption differs")
+					}
+				})
+			})
+		})
+	}
+}
