@@ -143,7 +143,7 @@ func TestDeriveKeysKnownAnswer(t *testing.T) {
 	}
 }
 
-// TestDeriveKeysFixed pins the two suites the brief names to literal bytes,
+// TestDeriveKeysFixed pins suites 0x0178 and 0x0478 to literal bytes,
 // computed once with the RFC 5869 helper (and cross-checked by
 // TestDeriveKeysKnownAnswer), so that a change in the helper is noticed too.
 func TestDeriveKeysFixed(t *testing.T) {

@@ -107,7 +107,7 @@ func TestVectors(t *testing.T) {
 		t.Logf("%-26s positive %3d (v1 %3d, v2 %3d, signed %3d, non-framed %2d), negative %3d (%3d fail structurally)",
 			set, st.positive, st.v1, st.v2, st.signed, st.nonFramed, st.negative, st.negFailed)
 	}
-	// The sets the brief names: distinct positive ciphertexts (js-5.0.2-generated has
+	// The shared vector sets: distinct positive ciphertexts (js-5.0.2-generated has
 	// 148 positive cases over 138 files).
 	for set, min := range map[string]int{"python-1.3.5-kms": 360, "dafny-4.1.0": 187, "js-5.0.2-generated": 138, "commitment-kat-2020": 41} {
 		if st := bySet[set]; st == nil || st.positive < min {

@@ -94,7 +94,7 @@ func TestMarshalOrder(t *testing.T) {
 	if wantBytes := serialize(pairs...); !bytes.Equal(got, wantBytes) {
 		t.Fatalf("MarshalBinary = %x\nwant            %x", got, wantBytes)
 	}
-	// The specific pair the brief asks about.
+	// A pair whose UTF-8 and UTF-16 orders differ.
 	got, _ = EC{"\U0001F600": "b", "\uFFFD": "a"}.MarshalBinary()
 	if want := serialize("\uFFFD", "a", "\U0001F600", "b"); !bytes.Equal(got, want) {
 		t.Fatalf("U+FFFD / U+1F600 order: got %x, want %x", got, want)
