@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -250,7 +251,7 @@ func openWithKeys(m materials.DecryptionMaterials, hdr *format.Header, raw []byt
 	if netRetry {
 		netAuthOnly = m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys)
 	}
-	var errs []error
+	errs := slices.Clip(m.Failures)
 	for i, c := range m.Candidates {
 		fc := openCandidate(suite, c.PlaintextDataKey, hdr, raw, auth, authOnly)
 		if fc == nil && netRetry {

@@ -2,10 +2,12 @@ package encryptsdk_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -139,6 +141,51 @@ func TestRSAWrongKeyOneErrorShape(t *testing.T) {
 			if !errors.As(err, &nd) {
 				t.Errorf("%v, %v: %v (%T), want *NoDecryptableKeyError", p, id, err, err)
 			}
+		}
+	}
+}
+
+// refusingKeyring fails every decryption with err, as a KMS keyring does
+// when access is denied.
+type refusingKeyring struct{ err error }
+
+func (refusingKeyring) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (materials.EncryptionMaterials, error) {
+	return m, errors.New("refusingKeyring cannot encrypt")
+}
+
+func (k refusingKeyring) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, _ []materials.EncryptedDataKey) (materials.DecryptionMaterials, error) {
+	return m, k.err
+}
+
+// TestMultiKeyringKeepsFailuresBesideCandidates: when a multi-keyring's
+// RSA PKCS #1 v1.5 child yields only a candidate that does not
+// authenticate, the error still carries the failures of the other
+// children, so a refused KMS call is not hidden behind "candidate did not
+// authenticate".
+func TestMultiKeyringKeepsFailuresBesideCandidates(t *testing.T) {
+	errDenied := errors.New("access denied to the wrapping key")
+	id := algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
+	s := suite(t, id)
+	ct, err := clientFor(rsaKeyring(t, "rsa", keyring.PKCS1, rsaKey()), s).EncryptBytes(bg, []byte("x"), &encryptsdk.EncryptOptions{Suite: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range []string{"rsa first", "refusing first"} {
+		wrong, refusing := materials.Keyring(rsaKeyring(t, "rsa", keyring.PKCS1, otherRSAKey())), materials.Keyring(refusingKeyring{errDenied})
+		reader := mustMulti(t, nil, wrong, refusing)
+		if order == "refusing first" {
+			reader = mustMulti(t, nil, refusing, wrong)
+		}
+		_, _, err := clientFor(reader, s).DecryptBytes(bg, ct, nil)
+		var nd *encryptsdk.NoDecryptableKeyError
+		if !errors.As(err, &nd) {
+			t.Fatalf("%s: err = %v, want *NoDecryptableKeyError", order, err)
+		}
+		if !errors.Is(err, errDenied) {
+			t.Errorf("%s: err = %v, want it to carry the refusing keyring's failure", order, err)
+		}
+		if !strings.Contains(err.Error(), "did not authenticate") {
+			t.Errorf("%s: err = %v, want the candidate's failure too", order, err)
 		}
 	}
 }

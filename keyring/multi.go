@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/go-esdk/esdk/materials"
 )
@@ -101,6 +102,7 @@ func (k *Multi) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials, 
 		}
 	}
 	if len(m.Candidates) > 0 {
+		m.Failures = append(slices.Clip(m.Failures), errs...)
 		return m, nil
 	}
 	return m, &materials.NoDecryptableKeyError{Reason: "no keyring of the multi-keyring matched an encrypted data key", Errs: errs}

@@ -318,6 +318,7 @@ func cloneDecryption(m DecryptionMaterials) DecryptionMaterials {
 	m.RequiredEncryptionContextKeys = slices.Clone(m.RequiredEncryptionContextKeys)
 	m.PlaintextDataKey = slices.Clone(m.PlaintextDataKey)
 	m.Candidates = slices.Clone(m.Candidates)
+	m.Failures = slices.Clone(m.Failures)
 	for i := range m.Candidates {
 		m.Candidates[i].PlaintextDataKey = slices.Clone(m.Candidates[i].PlaintextDataKey)
 	}

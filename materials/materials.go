@@ -55,6 +55,11 @@ type DecryptionMaterials struct {
 	// the same work and gives the same error. Materials whose keyring found
 	// only candidates have no PlaintextDataKey.
 	Candidates []CandidateKey
+	// Failures are the errors of keyrings that were tried and failed while
+	// candidates were collected (for example the other children of a
+	// multi-keyring). If no candidate authenticates the message, the client
+	// reports them beside the candidates' failures.
+	Failures []error
 }
 
 // CandidateKey is a data key a keyring could not authenticate, with the
