@@ -89,6 +89,7 @@ func isStd(p string) bool {
 //	internal/frame  → algorithms, format, internal/wire
 //	encryptsdk      ↛ keyring/...
 //	keystore        → keyring/hierarchy, keyring/awskms (its ARN parser)
+//	internal/kmscases → algorithms, materials, encryptsdk, keyring/awskms (tests of the KMS keyrings)
 var rules = []struct {
 	pkg     string // a package and everything below it
 	allowed func(dep string) bool
@@ -106,6 +107,9 @@ var rules = []struct {
 	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" || d == "internal/wire" }, "only algorithms, format and internal/wire"},
 	{"encryptsdk", func(d string) bool { return !under(d, "keyring") }, "no keyring package"},
 	{"keystore", func(d string) bool { return d == "keyring/hierarchy" || d == "keyring/awskms" }, "only keyring/hierarchy and keyring/awskms"},
+	{"internal/kmscases", func(d string) bool {
+		return d == "algorithms" || d == "materials" || d == "encryptsdk" || d == "keyring/awskms"
+	}, "only algorithms, materials, encryptsdk and keyring/awskms"},
 }
 
 // stdlibOnly are the core packages that import nothing outside the
@@ -167,18 +171,19 @@ func TestImportGraph(t *testing.T) {
 func TestRulesCatchViolations(t *testing.T) {
 	m := "example.com/m"
 	graph := map[string][]string{
-		m + "/algorithms":       {"fmt", m + "/materials"},
-		m + "/materials":        {m + "/algorithms", m + "/format"},
-		m + "/format":           {m + "/algorithms", m + "/materials", m + "/keyring"},
-		m + "/keyring":          {m + "/algorithms", m + "/materials", "github.com/aws/aws-sdk-go-v2/aws"},
-		m + "/keyring/awskms":   {m + "/keyring", m + "/materials", m + "/format", "github.com/aws/aws-sdk-go-v2/aws"},
-		m + "/internal/frame":   {m + "/algorithms", m + "/format", m + "/materials"},
-		m + "/internal/wire":    {m + "/algorithms", m + "/format"},
-		m + "/internal/kdf":     {"crypto/hmac", m + "/algorithms"},
-		m + "/internal/ecdhedk": {m + "/internal/kdf", m + "/materials"},
-		m + "/encryptsdk":       {m + "/format", m + "/keyring/awskms"},
-		m + "/cmd/tool":         {m + "/keyring", m + "/encryptsdk"},
-		m + "/keystore":         {m + "/keyring/hierarchy", m + "/encryptsdk"},
+		m + "/algorithms":        {"fmt", m + "/materials"},
+		m + "/materials":         {m + "/algorithms", m + "/format"},
+		m + "/format":            {m + "/algorithms", m + "/materials", m + "/keyring"},
+		m + "/keyring":           {m + "/algorithms", m + "/materials", "github.com/aws/aws-sdk-go-v2/aws"},
+		m + "/keyring/awskms":    {m + "/keyring", m + "/materials", m + "/format", "github.com/aws/aws-sdk-go-v2/aws"},
+		m + "/internal/frame":    {m + "/algorithms", m + "/format", m + "/materials"},
+		m + "/internal/wire":     {m + "/algorithms", m + "/format"},
+		m + "/internal/kdf":      {"crypto/hmac", m + "/algorithms"},
+		m + "/internal/ecdhedk":  {m + "/internal/kdf", m + "/materials"},
+		m + "/encryptsdk":        {m + "/format", m + "/keyring/awskms"},
+		m + "/cmd/tool":          {m + "/keyring", m + "/encryptsdk"},
+		m + "/keystore":          {m + "/keyring/hierarchy", m + "/encryptsdk"},
+		m + "/internal/kmscases": {m + "/keyring/awskms", m + "/keyring"},
 	}
 	want := []string{
 		"algorithms imports materials; algorithms may import nothing from the module",
@@ -187,6 +192,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		"internal/ecdhedk imports materials; internal/ecdhedk may import only internal/kdf",
 		"internal/frame imports materials; internal/frame may import only algorithms, format and internal/wire",
 		"internal/kdf imports algorithms; internal/kdf may import nothing from the module",
+		"internal/kmscases imports keyring; internal/kmscases may import only algorithms, materials, encryptsdk and keyring/awskms",
 		"internal/wire imports format; internal/wire may import only algorithms",
 		"keyring imports third-party package github.com/aws/aws-sdk-go-v2/aws",
 		"keyring/awskms imports format; keyring may import only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages",

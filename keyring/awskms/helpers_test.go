@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/internal/kmscases"
 	"github.com/go-esdk/esdk/keyring/awskms"
 	"github.com/go-esdk/esdk/materials"
 )
@@ -55,12 +56,7 @@ const (
 const defaultAccount = "111122223333"
 
 // call records one request a fake region received.
-type call struct {
-	Op                  string
-	KeyID               string
-	GrantTokens         []string
-	EncryptionAlgorithm string
-}
+type call = kmscases.Call
 
 // fakeKMS is one region of the fake KMS. It implements [awskms.Client].
 type fakeKMS struct {
@@ -423,13 +419,4 @@ func mustDecrypt(t testing.TB, kr materials.Keyring, em materials.EncryptionMate
 		t.Fatalf("%v: decrypted a different data key", kr)
 	}
 	return dm
-}
-
-// infos returns the provider infos of the encrypted data keys of m.
-func infos(m materials.EncryptionMaterials) []string {
-	var s []string
-	for _, e := range m.EncryptedDataKeys {
-		s = append(s, string(e.ProviderInfo))
-	}
-	return s
 }

@@ -3,7 +3,6 @@ package awskms_test
 import (
 	"context"
 	"os"
-	"slices"
 	"testing"
 
 	"github.com/go-esdk/esdk/algorithms"
@@ -100,28 +99,6 @@ func encrypt(t testing.TB, kr materials.Keyring) materials.EncryptionMaterials {
 		t.Fatalf("OnEncrypt gave a %d-byte data key and %d encrypted data keys", len(m.PlaintextDataKey), len(m.EncryptedDataKeys))
 	}
 	return m
-}
-
-// mustDecrypt checks that kr recovers the data key of em.
-func mustDecrypt(t testing.TB, kr materials.Keyring, em materials.EncryptionMaterials) materials.DecryptionMaterials {
-	t.Helper()
-	dm, err := kr.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
-	if err != nil {
-		t.Fatalf("%v: %v", kr, err)
-	}
-	if !slices.Equal(dm.PlaintextDataKey, em.PlaintextDataKey) {
-		t.Fatalf("%v: decrypted a different data key", kr)
-	}
-	return dm
-}
-
-// infos returns the provider infos of the encrypted data keys of m.
-func infos(m materials.EncryptionMaterials) []string {
-	var s []string
-	for _, e := range m.EncryptedDataKeys {
-		s = append(s, string(e.ProviderInfo))
-	}
-	return s
 }
 
 func must[T any](v T, err error) T {

@@ -1,4 +1,4 @@
-package awskms_test
+package kmscases
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 	"github.com/go-esdk/esdk/materials"
 )
 
-func TestOneKeyRoundTrip(t *testing.T) {
+func testOneKeyRoundTrip(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	kr, err := awskms.NewKeyring(w.client(t, "us-west-2"), keyA, awskms.WithGrantTokens("grant-1", "grant-2"))
+	kr, err := awskms.NewKeyring(w.Client(t, "us-west-2"), keyA, awskms.WithGrantTokens("grant-1", "grant-2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestOneKeyRoundTrip(t *testing.T) {
 	if string(dm.DataKey.ProviderInfo) != keyA {
 		t.Fatalf("DataKey = %q", dm.DataKey.ProviderInfo)
 	}
-	calls := w.west.Calls()
+	calls := w.West.Calls()
 	if len(calls) != 2 || calls[0].Op != "GenerateDataKey" || calls[0].KeyID != keyA || calls[1].Op != "Decrypt" || calls[1].KeyID != keyA {
 		t.Fatalf("calls: %+v", calls)
 	}
@@ -41,16 +41,16 @@ func TestOneKeyRoundTrip(t *testing.T) {
 			t.Fatalf("%s sent grant tokens %q", c.Op, c.GrantTokens)
 		}
 	}
-	if n := len(w.east.Calls()); n != 0 {
+	if n := len(w.East.Calls()); n != 0 {
 		t.Fatalf("%d calls to us-east-1", n)
 	}
 	// The same key by its MRK-aware keyring (it is not an MRK).
-	mustDecrypt(t, must(awskms.NewMRKKeyring(w.client(t, "us-west-2"), keyA)), em)
+	mustDecrypt(t, must(awskms.NewMRKKeyring(w.Client(t, "us-west-2"), keyA)), em)
 }
 
-func TestGeneratorAndKeys(t *testing.T) {
+func testGeneratorAndKeys(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	kr, err := awskms.NewStrictMultiKeyring(w.sup, keyA, []string{keyB, keyC, mrkEast})
+	kr, err := awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{keyB, keyC, mrkEast})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,31 +58,31 @@ func TestGeneratorAndKeys(t *testing.T) {
 	if got := infos(em); !slices.Equal(got, []string{keyA, keyB, keyC, mrkEast}) {
 		t.Fatalf("provider infos %q", got)
 	}
-	if w.west.Count("GenerateDataKey", keyA) != 1 || w.west.Count("Encrypt", keyB) != 1 || w.east.Count("Encrypt", keyC) != 1 || w.east.Count("Encrypt", mrkEast) != 1 {
-		t.Fatalf("calls: west %+v, east %+v", w.west.Calls(), w.east.Calls())
+	if w.West.Count("GenerateDataKey", keyA) != 1 || w.West.Count("Encrypt", keyB) != 1 || w.East.Count("Encrypt", keyC) != 1 || w.East.Count("Encrypt", mrkEast) != 1 {
+		t.Fatalf("calls: west %+v, east %+v", w.West.Calls(), w.East.Calls())
 	}
 	// Each key alone decrypts, and only its own key is sent to KMS.
 	for _, key := range []string{keyA, keyB, keyC, mrkEast} {
-		w.reset()
+		w.Reset()
 		region := strings.Split(key, ":")[3]
-		mustDecrypt(t, must(awskms.NewKeyring(w.client(t, region), key)), em)
-		if w.decrypts(key) != 1 || w.decrypts("") != 1 {
-			t.Fatalf("decrypting with %s: west %+v, east %+v", key, w.west.Calls(), w.east.Calls())
+		mustDecrypt(t, must(awskms.NewKeyring(w.Client(t, region), key)), em)
+		if w.Decrypts(key) != 1 || w.Decrypts("") != 1 {
+			t.Fatalf("decrypting with %s: west %+v, east %+v", key, w.West.Calls(), w.East.Calls())
 		}
 	}
 	// The multi-keyring decrypts with its generator first.
-	w.reset()
+	w.Reset()
 	mustDecrypt(t, kr, em)
-	if w.decrypts(keyA) != 1 || w.decrypts("") != 1 {
-		t.Fatalf("calls: %+v", w.west.Calls())
+	if w.Decrypts(keyA) != 1 || w.Decrypts("") != 1 {
+		t.Fatalf("calls: %+v", w.West.Calls())
 	}
 	// A multi-keyring without a generator decrypts with its first key that
 	// works, and wraps a data key made elsewhere.
-	w.reset()
-	noGen := must(awskms.NewStrictMultiKeyring(w.sup, "", []string{keyC, keyB}))
+	w.Reset()
+	noGen := must(awskms.NewStrictMultiKeyring(w.Supplier, "", []string{keyC, keyB}))
 	mustDecrypt(t, noGen, em)
-	if w.decrypts(keyC) != 1 || w.decrypts(keyB) != 0 {
-		t.Fatalf("calls: west %+v, east %+v", w.west.Calls(), w.east.Calls())
+	if w.Decrypts(keyC) != 1 || w.Decrypts(keyB) != 0 {
+		t.Fatalf("calls: west %+v, east %+v", w.West.Calls(), w.East.Calls())
 	}
 	m2, err := noGen.OnEncrypt(context.Background(), em)
 	if err != nil || len(m2.EncryptedDataKeys) != 6 {
@@ -90,9 +90,9 @@ func TestGeneratorAndKeys(t *testing.T) {
 	}
 }
 
-func TestAliasAndKeyIDOnEncrypt(t *testing.T) {
+func testAliasAndKeyIDOnEncrypt(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	west := w.client(t, "us-west-2")
+	west := w.Client(t, "us-west-2")
 	for _, id := range []string{aliasA, "arn:aws:kms:us-west-2:111122223333:alias/esdk-test", keyAID} {
 		t.Run(id, func(t *testing.T) {
 			kr := must(awskms.NewKeyring(west, id))
@@ -101,7 +101,7 @@ func TestAliasAndKeyIDOnEncrypt(t *testing.T) {
 				t.Fatalf("provider infos %q; want the key ARN", got)
 			}
 			// The same keyring cannot decrypt, and says why.
-			w.reset()
+			w.Reset()
 			_, err := kr.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 			if !errors.Is(err, awskms.ErrDecryptNeedsKeyARN) {
 				t.Fatalf("got %v", err)
@@ -109,11 +109,11 @@ func TestAliasAndKeyIDOnEncrypt(t *testing.T) {
 			if msg := err.Error(); !strings.Contains(msg, id) || !strings.Contains(msg, keyA) || !strings.Contains(msg, "key ARN") {
 				t.Fatalf("unhelpful error: %s", msg)
 			}
-			if n := w.decrypts(""); n != 0 {
+			if n := w.Decrypts(""); n != 0 {
 				t.Fatalf("%d Decrypt calls", n)
 			}
 			// Also through a multi-keyring.
-			mk := must(awskms.NewStrictMultiKeyring(w.sup, id, nil))
+			mk := must(awskms.NewStrictMultiKeyring(w.Supplier, id, nil))
 			if _, err := mk.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys); !errors.Is(err, awskms.ErrDecryptNeedsKeyARN) {
 				t.Fatalf("multi-keyring: got %v", err)
 			}
@@ -123,15 +123,15 @@ func TestAliasAndKeyIDOnEncrypt(t *testing.T) {
 	}
 	// A non-ARN identifier in a multi-keyring uses the supplier's default
 	// region.
-	cfgDefault := w.sup // no default region
+	cfgDefault := w.Supplier // no default region
 	if _, err := must(awskms.NewStrictMultiKeyring(cfgDefault, aliasA, nil)).OnEncrypt(context.Background(), encMaterials(t)); err == nil || !strings.Contains(err.Error(), "region") {
 		t.Fatalf("alias without a default region: %v", err)
 	}
 }
 
-func TestWrongEncryptionContext(t *testing.T) {
+func testWrongEncryptionContext(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	kr := must(awskms.NewKeyring(w.client(t, "us-west-2"), keyA))
+	kr := must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyA))
 	em := encrypt(t, kr)
 	for _, ec := range []materials.EncryptionContext{
 		{"purpose": "test", "tenant": "43"},
@@ -149,14 +149,14 @@ func TestWrongEncryptionContext(t *testing.T) {
 	}
 }
 
-func TestKeyNotInKeyringNeverCalled(t *testing.T) {
+func testKeyNotInKeyringNeverCalled(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	em := encrypt(t, must(awskms.NewStrictMultiKeyring(w.sup, keyA, []string{keyB})))
-	w.reset()
+	em := encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{keyB})))
+	w.Reset()
 	for _, kr := range []materials.Keyring{
-		must(awskms.NewKeyring(w.client(t, "us-east-1"), keyC)),
-		must(awskms.NewMRKKeyring(w.client(t, "us-west-2"), mrkWest)),
-		must(awskms.NewKeyring(w.client(t, "us-west-2"), keyD)),
+		must(awskms.NewKeyring(w.Client(t, "us-east-1"), keyC)),
+		must(awskms.NewMRKKeyring(w.Client(t, "us-west-2"), mrkWest)),
+		must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyD)),
 	} {
 		_, err := kr.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 		var nd *materials.NoDecryptableKeyError
@@ -164,56 +164,56 @@ func TestKeyNotInKeyringNeverCalled(t *testing.T) {
 			t.Fatalf("%v: got %v", kr, err)
 		}
 	}
-	if n := w.decrypts(""); n != 0 {
+	if n := w.Decrypts(""); n != 0 {
 		t.Fatalf("%d Decrypt calls", n)
 	}
 	// With keys A and B in the message, B's keyring calls KMS for B only.
-	mustDecrypt(t, must(awskms.NewKeyring(w.client(t, "us-west-2"), keyB)), em)
-	if w.decrypts(keyA) != 0 || w.decrypts(keyB) != 1 {
-		t.Fatalf("calls: %+v", w.west.Calls())
+	mustDecrypt(t, must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyB)), em)
+	if w.Decrypts(keyA) != 0 || w.Decrypts(keyB) != 1 {
+		t.Fatalf("calls: %+v", w.West.Calls())
 	}
 }
 
-func TestDiscovery(t *testing.T) {
+func testDiscovery(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	west := w.client(t, "us-west-2")
-	em := encrypt(t, must(awskms.NewStrictMultiKeyring(w.sup, keyA, []string{keyD})))
+	west := w.Client(t, "us-west-2")
+	em := encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{keyD})))
 
 	mustDecrypt(t, must(awskms.NewDiscoveryKeyring(west, nil)), em)
-	if w.decrypts(keyA) != 1 || w.decrypts("") != 1 {
-		t.Fatalf("calls: %+v", w.west.Calls())
+	if w.Decrypts(keyA) != 1 || w.Decrypts("") != 1 {
+		t.Fatalf("calls: %+v", w.West.Calls())
 	}
 
-	w.reset()
+	w.Reset()
 	only444 := &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"444455556666"}}
 	dm := mustDecrypt(t, must(awskms.NewDiscoveryKeyring(west, only444)), em)
-	if string(dm.DataKey.ProviderInfo) != keyD || w.decrypts(keyA) != 0 || w.decrypts(keyD) != 1 {
-		t.Fatalf("calls: %+v", w.west.Calls())
+	if string(dm.DataKey.ProviderInfo) != keyD || w.Decrypts(keyA) != 0 || w.Decrypts(keyD) != 1 {
+		t.Fatalf("calls: %+v", w.West.Calls())
 	}
 
 	for _, f := range []*awskms.DiscoveryFilter{
 		{Partition: "aws", AccountIDs: []string{"999999999999"}},
 		{Partition: "aws-cn", AccountIDs: []string{"111122223333", "444455556666"}},
 	} {
-		w.reset()
+		w.Reset()
 		_, err := must(awskms.NewDiscoveryKeyring(west, f)).OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 		var nd *materials.NoDecryptableKeyError
 		if !errors.As(err, &nd) || len(nd.Errs) != 0 {
 			t.Fatalf("filter %+v: got %v", f, err)
 		}
-		if n := w.decrypts(""); n != 0 {
+		if n := w.Decrypts(""); n != 0 {
 			t.Fatalf("filter %+v: %d Decrypt calls", f, n)
 		}
 	}
 
 	// A message whose first key is in another region: the discovery
 	// multi-keyring decrypts it in that region and never asks us-west-2.
-	em2 := encrypt(t, must(awskms.NewStrictMultiKeyring(w.sup, keyC, nil)))
-	w.reset()
-	dk := must(awskms.NewDiscoveryMultiKeyring(w.sup, []string{"us-west-2", "us-east-1"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}}))
+	em2 := encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyC, nil)))
+	w.Reset()
+	dk := must(awskms.NewDiscoveryMultiKeyring(w.Supplier, []string{"us-west-2", "us-east-1"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}}))
 	mustDecrypt(t, dk, em2)
-	if len(w.west.Calls()) != 0 || w.east.Count("Decrypt", keyC) != 1 {
-		t.Fatalf("calls: west %+v, east %+v", w.west.Calls(), w.east.Calls())
+	if len(w.West.Calls()) != 0 || w.East.Count("Decrypt", keyC) != 1 {
+		t.Fatalf("calls: west %+v, east %+v", w.West.Calls(), w.East.Calls())
 	}
 	// Discovery keyrings cannot encrypt, even a data key made elsewhere.
 	m := encMaterials(t)
@@ -223,47 +223,47 @@ func TestDiscovery(t *testing.T) {
 	}
 }
 
-func TestMRKAcrossRegions(t *testing.T) {
+func testMRKAcrossRegions(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	east, west := w.client(t, "us-east-1"), w.client(t, "us-west-2")
+	east, west := w.Client(t, "us-east-1"), w.Client(t, "us-west-2")
 	em := encrypt(t, must(awskms.NewMRKKeyring(east, mrkEast)))
 	if got := infos(em); !slices.Equal(got, []string{mrkEast}) {
 		t.Fatalf("provider infos %q", got)
 	}
 
 	// The us-west-2 replica decrypts, calling only us-west-2 with its own ARN.
-	w.reset()
+	w.Reset()
 	mustDecrypt(t, must(awskms.NewMRKKeyring(west, mrkWest)), em)
-	if w.west.Count("Decrypt", mrkWest) != 1 || len(w.east.Calls()) != 0 {
-		t.Fatalf("calls: west %+v, east %+v", w.west.Calls(), w.east.Calls())
+	if w.West.Count("Decrypt", mrkWest) != 1 || len(w.East.Calls()) != 0 {
+		t.Fatalf("calls: west %+v, east %+v", w.West.Calls(), w.East.Calls())
 	}
 	// So do the MRK multi-keyring and the MRK discovery keyrings.
-	mustDecrypt(t, must(awskms.NewMRKMultiKeyring(w.sup, mrkWest, []string{keyB})), em)
+	mustDecrypt(t, must(awskms.NewMRKMultiKeyring(w.Supplier, mrkWest, []string{keyB})), em)
 	mustDecrypt(t, must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", nil)), em)
-	mustDecrypt(t, must(awskms.NewMRKDiscoveryMultiKeyring(w.sup, []string{"us-west-2"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}})), em)
-	if n := len(w.east.Calls()); n != 0 {
+	mustDecrypt(t, must(awskms.NewMRKDiscoveryMultiKeyring(w.Supplier, []string{"us-west-2"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}})), em)
+	if n := len(w.East.Calls()); n != 0 {
 		t.Fatalf("%d calls to us-east-1", n)
 	}
 
 	// The strict keyring with the replica's ARN does not match.
-	w.reset()
+	w.Reset()
 	if _, err := must(awskms.NewKeyring(west, mrkWest)).OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys); err == nil {
 		t.Fatal("strict keyring decrypted with another region's MRK")
 	}
 	// An MRK discovery keyring filtered to another account does not call.
 	_, err := must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"444455556666"}})).OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
-	if err == nil || w.decrypts("") != 0 {
-		t.Fatalf("filtered MRK discovery: %v, %d calls", err, w.decrypts(""))
+	if err == nil || w.Decrypts("") != 0 {
+		t.Fatalf("filtered MRK discovery: %v, %d calls", err, w.Decrypts(""))
 	}
 
 	// A non-MRK key of another region is not used by an MRK discovery
 	// keyring: key C (us-east-1) with the us-west-2 keyring.
 	emC := encrypt(t, must(awskms.NewKeyring(east, keyC)))
-	w.reset()
+	w.Reset()
 	if _, err := must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", nil)).OnDecrypt(context.Background(), decMaterials(t, emC.EncryptionContext), emC.EncryptedDataKeys); err == nil {
 		t.Fatal("MRK discovery keyring used a non-MRK key of another region")
 	}
-	if n := w.decrypts(""); n != 0 {
+	if n := w.Decrypts(""); n != 0 {
 		t.Fatalf("%d Decrypt calls", n)
 	}
 	mustDecrypt(t, must(awskms.NewMRKDiscoveryKeyring(east, "us-east-1", nil)), emC)
@@ -274,21 +274,21 @@ func TestMRKAcrossRegions(t *testing.T) {
 	}
 }
 
-func TestDuplicateMRKConfiguration(t *testing.T) {
+func testDuplicateMRKConfiguration(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	_, err := awskms.NewMRKMultiKeyring(w.sup, mrkWest, []string{keyA, mrkEast})
+	_, err := awskms.NewMRKMultiKeyring(w.Supplier, mrkWest, []string{keyA, mrkEast})
 	if err == nil || !strings.Contains(err.Error(), mrkWest) || !strings.Contains(err.Error(), mrkEast) {
 		t.Fatalf("got %v", err)
 	}
-	if n := len(w.west.Calls()) + len(w.east.Calls()); n != 0 {
+	if n := len(w.West.Calls()) + len(w.East.Calls()); n != 0 {
 		t.Fatalf("%d KMS calls", n)
 	}
 }
 
-func TestConcurrentKeyrings(t *testing.T) {
+func testConcurrentKeyrings(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	kr := must(awskms.NewStrictMultiKeyring(w.sup, keyA, []string{mrkEast}))
-	dk := must(awskms.NewMRKDiscoveryMultiKeyring(w.sup, []string{"us-east-1", "us-west-2"}, nil))
+	kr := must(awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{mrkEast}))
+	dk := must(awskms.NewMRKDiscoveryMultiKeyring(w.Supplier, []string{"us-east-1", "us-west-2"}, nil))
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 16 {

@@ -1,4 +1,4 @@
-package awskms_test
+package kmscases
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 
 // cachingClient returns a client whose materials come through a caching
 // manager over a KMS keyring for keyA.
-func cachingClient(t testing.TB, w *world, maxMessages uint64) *encryptsdk.Client {
+func cachingClient(t testing.TB, w *World, maxMessages uint64) *encryptsdk.Client {
 	t.Helper()
-	kr := must(awskms.NewKeyring(w.client(t, "us-west-2"), keyA))
+	kr := must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyA))
 	cm, err := materials.NewCachingManager(materials.NewDefaultManager(kr), materials.CachingConfig{
 		Cache:                materials.NewLocalCache(100),
 		MaxAge:               time.Hour,
@@ -28,11 +28,11 @@ func cachingClient(t testing.TB, w *world, maxMessages uint64) *encryptsdk.Clien
 	return &encryptsdk.Client{Manager: cm}
 }
 
-// TestCachingCountsKMSRequests counts the requests the fake KMS receives:
+// testCachingCountsKMSRequests counts the requests the KMS receives:
 // 10,000 encryptions at 1,000 messages per data key make 10
 // GenerateDataKey calls, and decrypting all of them (10 data keys) makes 10
 // Decrypt calls.
-func TestCachingCountsKMSRequests(t *testing.T) {
+func testCachingCountsKMSRequests(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
 	ctx := context.Background()
 	enc := cachingClient(t, w, 1000)
@@ -45,7 +45,7 @@ func TestCachingCountsKMSRequests(t *testing.T) {
 		}
 		msgs[i] = ct
 	}
-	if n := w.west.Count("GenerateDataKey", ""); n != 10 {
+	if n := w.West.Count("GenerateDataKey", ""); n != 10 {
 		t.Errorf("10,000 encryptions at 1,000 per data key made %d GenerateDataKey calls, want 10", n)
 	}
 
@@ -58,7 +58,7 @@ func TestCachingCountsKMSRequests(t *testing.T) {
 		}
 		keys[string(d.DataKey().Ciphertext)]++
 	}
-	if n := w.decrypts(""); n != 10 {
+	if n := w.Decrypts(""); n != 10 {
 		t.Errorf("decrypting 10,000 messages under 10 data keys made %d Decrypt calls, want 10", n)
 	}
 	if len(keys) != 10 {
@@ -71,10 +71,10 @@ func TestCachingCountsKMSRequests(t *testing.T) {
 	}
 }
 
-// TestCachingConcurrentKMS: 64 goroutines share one caching client; no data
+// testCachingConcurrentKMS: 64 goroutines share one caching client; no data
 // key encrypts more messages than the limit, and KMS sees no more calls
 // than the limit requires.
-func TestCachingConcurrentKMS(t *testing.T) {
+func testCachingConcurrentKMS(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
 	ctx := context.Background()
 	enc := cachingClient(t, w, 50)
@@ -99,10 +99,10 @@ func TestCachingConcurrentKMS(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := w.west.Count("GenerateDataKey", ""); n != 1600/50 {
+	if n := w.West.Count("GenerateDataKey", ""); n != 1600/50 {
 		t.Errorf("%d GenerateDataKey calls for 1,600 messages at 50 per key, want %d", n, 1600/50)
 	}
-	dec := encryptsdk.New(must(awskms.NewKeyring(w.client(t, "us-west-2"), keyA)))
+	dec := encryptsdk.New(must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyA)))
 	uses := map[string]int{}
 	for _, ct := range msgs {
 		_, d, err := dec.DecryptBytes(ctx, ct, nil)

@@ -1,4 +1,4 @@
-package awskms_test
+package kmscases
 
 import (
 	"bytes"
@@ -13,17 +13,17 @@ import (
 	"github.com/go-esdk/esdk/materials"
 )
 
-// TestEncryptSDKRoundTrip encrypts and decrypts whole messages through the
+// testEncryptSDKRoundTrip encrypts and decrypts whole messages through the
 // public API with KMS keyrings, for both committing suites.
-func TestEncryptSDKRoundTrip(t *testing.T) {
+func testEncryptSDKRoundTrip(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
 	ctx := context.Background()
-	enc := encryptsdk.New(must(awskms.NewStrictMultiKeyring(w.sup, keyA, []string{mrkEast})))
+	enc := encryptsdk.New(must(awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{mrkEast})))
 	decrypters := map[string]*encryptsdk.Client{
-		"generator":     encryptsdk.New(must(awskms.NewKeyring(w.client(t, "us-west-2"), keyA))),
-		"mrk replica":   encryptsdk.New(must(awskms.NewMRKKeyring(w.client(t, "us-west-2"), mrkWest))),
-		"discovery":     encryptsdk.New(must(awskms.NewDiscoveryMultiKeyring(w.sup, []string{"us-east-1", "us-west-2"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}}))),
-		"mrk discovery": encryptsdk.New(must(awskms.NewMRKDiscoveryMultiKeyring(w.sup, []string{"us-west-2"}, nil))),
+		"generator":     encryptsdk.New(must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyA))),
+		"mrk replica":   encryptsdk.New(must(awskms.NewMRKKeyring(w.Client(t, "us-west-2"), mrkWest))),
+		"discovery":     encryptsdk.New(must(awskms.NewDiscoveryMultiKeyring(w.Supplier, []string{"us-east-1", "us-west-2"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}}))),
+		"mrk discovery": encryptsdk.New(must(awskms.NewMRKDiscoveryMultiKeyring(w.Supplier, []string{"us-west-2"}, nil))),
 	}
 	ec := map[string]string{"purpose": "round trip", "tenant": "42"}
 	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
@@ -85,11 +85,11 @@ func TestEncryptSDKRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.reset()
-	_, _, err = encryptsdk.New(must(awskms.NewKeyring(w.client(t, "us-west-2"), keyB))).DecryptBytes(ctx, ct, nil)
+	w.Reset()
+	_, _, err = encryptsdk.New(must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyB))).DecryptBytes(ctx, ct, nil)
 	var nd *materials.NoDecryptableKeyError
-	if !errors.As(err, &nd) || w.decrypts("") != 0 {
-		t.Fatalf("got %v after %d calls", err, w.decrypts(""))
+	if !errors.As(err, &nd) || w.Decrypts("") != 0 {
+		t.Fatalf("got %v after %d calls", err, w.Decrypts(""))
 	}
 
 	// Cancellation reaches KMS through the public API.
