@@ -166,9 +166,23 @@ func TestMultiKeyringKeepsFailuresBesideCandidates(t *testing.T) {
 	errDenied := errors.New("access denied to the wrapping key")
 	id := algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 	s := suite(t, id)
-	ct, err := clientFor(rsaKeyring(t, "rsa", keyring.PKCS1, rsaKey()), s).EncryptBytes(bg, []byte("x"), &encryptsdk.EncryptOptions{Suite: id})
-	if err != nil {
-		t.Fatal(err)
+	// A wrong key yields a candidate only when the EDK's ciphertext, read as
+	// a number, is below the wrong key's modulus (else RSA decryption fails
+	// outright): encrypt until it does.
+	var ct []byte
+	for try := 0; ; try++ {
+		if try == 64 {
+			t.Fatal("no message whose EDK the wrong key turns into a candidate")
+		}
+		var err error
+		ct, err = clientFor(rsaKeyring(t, "rsa", keyring.PKCS1, rsaKey()), s).EncryptBytes(bg, []byte("x"), &encryptsdk.EncryptOptions{Suite: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = clientFor(rsaKeyring(t, "rsa", keyring.PKCS1, otherRSAKey()), s).DecryptBytes(bg, ct, nil)
+		if err != nil && strings.Contains(err.Error(), "did not authenticate") {
+			break
+		}
 	}
 	for _, order := range []string{"rsa first", "refusing first"} {
 		wrong, refusing := materials.Keyring(rsaKeyring(t, "rsa", keyring.PKCS1, otherRSAKey())), materials.Keyring(refusingKeyring{errDenied})
