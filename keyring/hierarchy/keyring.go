@@ -45,7 +45,8 @@ type Config struct {
 	TTL time.Duration
 	// Cache holds the branch keys; nil means a new cache of
 	// DefaultCacheEntries entries for this keyring alone. [NoCache] reads
-	// the key store for every message.
+	// the key store for every message; [NewStormTrackingCache] is the
+	// specification's storm-tracking cache.
 	Cache *Cache
 	// PartitionID separates keyrings that share a Cache: keyrings with
 	// the same partition ID and logical key store name share entries.
@@ -58,7 +59,8 @@ type Config struct {
 	// the grace period of the specification's storm-tracking cache, with
 	// one renewal at a time per entry; a missing entry is read once
 	// whatever the number of waiting callers, so no fan-out limit is
-	// needed.
+	// needed. It cannot be combined with a storm-tracking cache
+	// ([NewStormTrackingCache]), whose GracePeriod plays this part.
 	RefreshBefore time.Duration
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time
@@ -94,6 +96,14 @@ func New(cfg Config) (*Keyring, error) {
 	}
 	if cfg.RefreshBefore < 0 || cfg.RefreshBefore >= cfg.TTL {
 		return nil, fmt.Errorf("%w: RefreshBefore (%v) must be at least 0 and less than the TTL (%v)", ErrConfig, cfg.RefreshBefore, cfg.TTL)
+	}
+	if st := cfg.Cache.stormTracking(); st != nil {
+		if cfg.RefreshBefore > 0 {
+			return nil, fmt.Errorf("%w: RefreshBefore cannot be combined with a storm-tracking cache (its GracePeriod renews entries)", ErrConfig)
+		}
+		if st.GracePeriod >= cfg.TTL {
+			return nil, fmt.Errorf("%w: the storm-tracking cache's GracePeriod (%v) must be shorter than the TTL (%v)", ErrConfig, st.GracePeriod, cfg.TTL)
+		}
 	}
 	k := &Keyring{store: cfg.KeyStore, id: cfg.BranchKeyID, supplier: cfg.BranchKeyIDSupplier, cache: cfg.Cache,
 		lookup: lookup{ttl: cfg.TTL, refreshBefore: cfg.RefreshBefore, now: cfg.Now}}
