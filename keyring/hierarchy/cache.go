@@ -133,6 +133,31 @@ func (c *Cache) get(ctx context.Context, id cacheID, l lookup, fetch fetchFunc) 
 	}
 }
 
+// peek returns entry id if get would return it at once without starting
+// a renewal (the common case, without the closure get needs).
+func (c *Cache) peek(id cacheID, l lookup) (BranchKeyMaterials, bool) {
+	if c.limit == 0 {
+		return BranchKeyMaterials{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[id]
+	if !ok {
+		return BranchKeyMaterials{}, false
+	}
+	e := el.Value.(*cacheEntry)
+	now := l.now()
+	if !now.Before(e.expires) || now.Sub(e.created) >= l.ttl {
+		return BranchKeyMaterials{}, false
+	}
+	remaining := min(e.expires.Sub(now), l.ttl-now.Sub(e.created))
+	if (l.refreshBefore > 0 && remaining <= l.refreshBefore) || (c.storm != nil && remaining <= c.storm.GracePeriod) {
+		return BranchKeyMaterials{}, false
+	}
+	c.lru.MoveToFront(el)
+	return e.m, true
+}
+
 // put stores m under id now, replacing any entry.
 func (c *Cache) put(id cacheID, l lookup, m BranchKeyMaterials) {
 	if c.limit == 0 {
