@@ -36,7 +36,9 @@ type StormTracking struct {
 	Sleep time.Duration
 }
 
-// Defaults of [StormTracking] (the specification's).
+// Defaults of [StormTracking]: the specification's, except InflightTTL,
+// whose 20 s there would exceed the default grace period, against the
+// specification's own rule InflightTTL ≤ GracePeriod.
 const (
 	DefaultGracePeriod   = 10 * time.Second
 	DefaultGraceInterval = time.Second
