@@ -80,3 +80,63 @@ func CounterModeFixed(h crypto.Hash, key, fixedInput []byte, n int) ([]byte, err
 	clear(out[n:cap(out)])
 	return out[:n], nil
 }
+
+// maxFixed32 is the largest label and context, together, that
+// CounterModeSHA256x32 derives from without allocating.
+const maxFixed32 = 128
+
+// CounterModeSHA256x32 is CounterMode(crypto.SHA256, key, label, context,
+// 32), a single block of the PRF, computed without allocating when the key
+// is at most 64 bytes (an HMAC-SHA256 block) and label and context together
+// are at most 128 bytes; otherwise it falls back to CounterMode. HMAC is
+// computed from its definition, H((K ^ opad) || H((K ^ ipad) || m)), in
+// buffers on the stack, which are cleared before returning.
+func CounterModeSHA256x32(key, label, context []byte) ([32]byte, error) {
+	var out [32]byte
+	if len(key) == 0 {
+		return out, fmt.Errorf("%w: empty key", ErrInvalidInput)
+	}
+	if len(key) > sha256.BlockSize || len(label)+len(context) > maxFixed32 {
+		k, err := CounterMode(crypto.SHA256, key, label, context, 32)
+		if err != nil {
+			return out, err
+		}
+		copy(out[:], k)
+		clear(k)
+		return out, nil
+	}
+	// Inner: (K ^ ipad) || uint32be(1) || label || 0x00 || context || uint32be(256).
+	var in [sha256.BlockSize + 4 + maxFixed32 + 1 + 4]byte
+	for i := range sha256.BlockSize {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		in[i] = k ^ 0x36
+	}
+	n := sha256.BlockSize
+	binary.BigEndian.PutUint32(in[n:], 1)
+	n += 4
+	n += copy(in[n:], label)
+	in[n] = 0
+	n++
+	n += copy(in[n:], context)
+	binary.BigEndian.PutUint32(in[n:], 8*32)
+	n += 4
+	inner := sha256.Sum256(in[:n])
+	// Outer: (K ^ opad) || inner.
+	var outer [sha256.BlockSize + sha256.Size]byte
+	for i := range sha256.BlockSize {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		outer[i] = k ^ 0x5c
+	}
+	copy(outer[sha256.BlockSize:], inner[:])
+	out = sha256.Sum256(outer[:])
+	clear(in[:])
+	clear(outer[:])
+	clear(inner[:])
+	return out, nil
+}

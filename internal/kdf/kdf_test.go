@@ -166,3 +166,35 @@ func TestInvalidInput(t *testing.T) {
 		t.Errorf("MaxLen: %d bytes, %v", len(out), err)
 	}
 }
+
+// TestCounterModeSHA256x32 checks the allocation-free single-block form
+// against CounterMode for keys and inputs of every size around its
+// limits, and that it does not allocate within them.
+func TestCounterModeSHA256x32(t *testing.T) {
+	buf := make([]byte, 300)
+	for i := range buf {
+		buf[i] = byte(i*7 + 3)
+	}
+	for _, kl := range []int{1, 16, 32, 63, 64, 65, 100} {
+		for _, ll := range []int{0, 17, 64, 128} {
+			for _, cl := range []int{0, 1, 16, 111, 112} {
+				key, label, ctx := buf[:kl], buf[kl:kl+ll], buf[100:100+cl]
+				want, err := CounterMode(crypto.SHA256, key, label, ctx, 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := CounterModeSHA256x32(key, label, ctx)
+				if err != nil || !bytes.Equal(got[:], want) {
+					t.Fatalf("key %d, label %d, context %d bytes: %x, %v; want %x", kl, ll, cl, got, err, want)
+				}
+			}
+		}
+	}
+	if _, err := CounterModeSHA256x32(nil, []byte("l"), nil); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("empty key: %v", err)
+	}
+	key, label, ctx := buf[:32], []byte("aws-kms-hierarchy"), buf[40:56]
+	if n := testing.AllocsPerRun(100, func() { CounterModeSHA256x32(key, label, ctx) }); n != 0 {
+		t.Errorf("%v allocations, want 0", n)
+	}
+}

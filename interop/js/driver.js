@@ -19,8 +19,11 @@ const {
   RawRsaKeyringNode,
   MultiKeyringNode,
   KmsKeyringNode,
+  KmsHierarchicalKeyRingNode,
+  BranchKeyStoreNode,
   KMS,
 } = require('@aws-crypto/client-node')
+const { DynamoDBClient } = require('@aws-sdk/client-dynamodb')
 const { constants } = require('crypto')
 
 // Messages of every suite are accepted on decrypt; encrypt uses the policy
@@ -52,8 +55,60 @@ function kmsClient(spec, region) {
   return kmsClients.get(k)
 }
 
+const keyStores = new Map()
+// keyStore is the branch key store of an aws-kms-hierarchy spec: its
+// DynamoDB table and AWS KMS key, both on the endpoint of the spec (moto, in
+// the matrix).
+function keyStore(spec) {
+  const k = [spec.endpoint, spec.table, spec['logical-name'], spec['kms-key']].join(' ')
+  if (!keyStores.has(k)) {
+    const creds = { accessKeyId: 'AKIDINTEROP', secretAccessKey: 'interop-secret' }
+    keyStores.set(
+      k,
+      new BranchKeyStoreNode({
+        logicalKeyStoreName: spec['logical-name'],
+        storage: {
+          ddbTableName: spec.table,
+          ddbClient: new DynamoDBClient({ region: spec.region, endpoint: spec.endpoint, credentials: creds, maxAttempts: 1 }),
+        },
+        keyManagement: { kmsClient: kmsClient(spec, spec.region) },
+        kmsConfiguration: { identifier: spec['kms-key'] },
+      })
+    )
+  }
+  return keyStores.get(k)
+}
+
+// keystoreAdmin runs op "keystore": the job's first key is an
+// aws-kms-hierarchy spec; create-key creates its branch key (the spec's ID,
+// the job's encryption context), version-key rotates it.
+async function keystoreAdmin(job) {
+  const spec = job.keys[0]
+  const ks = keyStore(spec)
+  if (job.action === 'create-key') {
+    const out = await ks.createKey({ branchKeyIdentifier: spec['branch-key-id'], encryptionContext: job.ec || {} })
+    if (out.branchKeyIdentifier !== spec['branch-key-id']) {
+      throw new Error(`created branch key ${out.branchKeyIdentifier}, asked for ${spec['branch-key-id']}`)
+    }
+  } else if (job.action === 'version-key') {
+    await ks.versionKey({ branchKeyIdentifier: spec['branch-key-id'] })
+  } else {
+    throw new Error(`unknown keystore action ${job.action}`)
+  }
+  return {}
+}
+
 function keyringOf(spec) {
   switch (spec.type) {
+    case 'aws-kms-hierarchy':
+      // utf8Sorting: as for the raw AES keyring, the wrapping AAD holds the
+      // encryption context sorted by UTF-8 bytes only with this option.
+      return new KmsHierarchicalKeyRingNode({
+        branchKeyId: spec['branch-key-id'],
+        keyStore: keyStore(spec),
+        cacheLimitTtl: 600,
+        utf8Sorting: true,
+      })
     case 'raw-aes': {
       // The keyring wants a buffer of its own, not a slice of Node's pool.
       const key = new Uint8Array(Buffer.from(spec.key, 'base64'))
@@ -120,6 +175,7 @@ function info(header) {
 }
 
 async function run(job) {
+  if (job.op === 'keystore') return keystoreAdmin(job)
   // The JS SDK has no required-encryption-context CMM and takes no
   // reproduced encryption context on decrypt.
   if (job['required-keys'] || job['reproduced-ec']) {

@@ -29,8 +29,8 @@ import (
 )
 
 // hierarchyPeers are the peers whose drivers build the hierarchical
-// keyring and its key store (the Java and JavaScript drivers do not yet).
-var hierarchyPeers = map[string]bool{"python": true}
+// keyring and its key store.
+var hierarchyPeers = map[string]bool{"python": true, "java": true, "js": true}
 
 const (
 	hierTable   = "interop-branch-keys"

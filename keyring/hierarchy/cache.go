@@ -32,6 +32,11 @@ type Cache struct {
 	entries  map[cacheID]*list.Element // of *cacheEntry
 	lru      list.List                 // front: most recently used
 	inflight map[cacheID]*fetchCall
+
+	storm *StormTracking // nil: not storm-tracking
+	wake  chan struct{}  // closed at the end of a read (storm tracking)
+	// waiting counts the callers waiting in getStorm (for tests).
+	waiting int
 }
 
 type cacheID [sha512.Size384]byte
@@ -40,12 +45,14 @@ type cacheEntry struct {
 	id               cacheID
 	m                BranchKeyMaterials
 	created, expires time.Time
+	renewed          time.Time // last renewal started (storm tracking)
 }
 
 type fetchCall struct {
-	done chan struct{}
-	m    BranchKeyMaterials
-	err  error
+	started time.Time
+	done    chan struct{}
+	m       BranchKeyMaterials
+	err     error
 }
 
 // NewCache returns an empty cache that holds at most entries branch key
@@ -84,6 +91,9 @@ func (c *Cache) get(ctx context.Context, id cacheID, l lookup, fetch fetchFunc) 
 	if c.limit == 0 {
 		return fetch(ctx)
 	}
+	if c.storm != nil {
+		return c.getStorm(ctx, id, l, fetch)
+	}
 	for {
 		c.mu.Lock()
 		if el, ok := c.entries[id]; ok {
@@ -95,7 +105,7 @@ func (c *Cache) get(ctx context.Context, id cacheID, l lookup, fetch fetchFunc) 
 				c.lru.MoveToFront(el)
 				remaining := min(e.expires.Sub(now), l.ttl-now.Sub(e.created))
 				if l.refreshBefore > 0 && remaining <= l.refreshBefore && c.inflight[id] == nil {
-					call := c.startLocked(id)
+					call := c.startLocked(id, now)
 					go c.run(context.WithoutCancel(ctx), id, l, fetch, call)
 				}
 				m := e.m
@@ -116,11 +126,36 @@ func (c *Cache) get(ctx context.Context, id cacheID, l lookup, fetch fetchFunc) 
 			}
 			return call.m, call.err
 		}
-		call := c.startLocked(id)
+		call := c.startLocked(id, l.now())
 		c.mu.Unlock()
 		c.run(ctx, id, l, fetch, call)
 		return call.m, call.err
 	}
+}
+
+// peek returns entry id if get would return it at once without starting
+// a renewal (the common case, without the closure get needs).
+func (c *Cache) peek(id cacheID, l lookup) (BranchKeyMaterials, bool) {
+	if c.limit == 0 {
+		return BranchKeyMaterials{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[id]
+	if !ok {
+		return BranchKeyMaterials{}, false
+	}
+	e := el.Value.(*cacheEntry)
+	now := l.now()
+	if !now.Before(e.expires) || now.Sub(e.created) >= l.ttl {
+		return BranchKeyMaterials{}, false
+	}
+	remaining := min(e.expires.Sub(now), l.ttl-now.Sub(e.created))
+	if (l.refreshBefore > 0 && remaining <= l.refreshBefore) || (c.storm != nil && remaining <= c.storm.GracePeriod) {
+		return BranchKeyMaterials{}, false
+	}
+	c.lru.MoveToFront(el)
+	return e.m, true
 }
 
 // put stores m under id now, replacing any entry.
@@ -133,11 +168,11 @@ func (c *Cache) put(id cacheID, l lookup, m BranchKeyMaterials) {
 	c.putLocked(id, l, m)
 }
 
-func (c *Cache) startLocked(id cacheID) *fetchCall {
+func (c *Cache) startLocked(id cacheID, now time.Time) *fetchCall {
 	if c.inflight == nil {
 		c.inflight = map[cacheID]*fetchCall{}
 	}
-	call := &fetchCall{done: make(chan struct{})}
+	call := &fetchCall{started: now, done: make(chan struct{})}
 	c.inflight[id] = call
 	return call
 }
@@ -146,13 +181,19 @@ func (c *Cache) startLocked(id cacheID) *fetchCall {
 func (c *Cache) run(ctx context.Context, id cacheID, l lookup, fetch fetchFunc, call *fetchCall) {
 	m, err := fetch(ctx)
 	c.mu.Lock()
-	delete(c.inflight, id)
+	// A storm-tracking cache may have started a newer read of id meanwhile.
+	if c.inflight[id] == call {
+		delete(c.inflight, id)
+	}
 	if err == nil {
 		c.putLocked(id, l, m)
 	}
-	c.mu.Unlock()
+	// The result is published under the lock, so that a caller woken by
+	// the broadcast sees the read ended.
 	call.m, call.err = m, err
 	close(call.done)
+	c.broadcastLocked()
+	c.mu.Unlock()
 }
 
 func (c *Cache) putLocked(id cacheID, l lookup, m BranchKeyMaterials) {

@@ -24,5 +24,7 @@
 // Beyond the official SDKs, a cold [Cache] never stampedes: concurrent
 // requests for the same branch key version wait for one key-store read,
 // and [Keyring.Prewarm] and [Config.RefreshBefore] renew entries before
-// they expire without stalling callers.
+// they expire without stalling callers. [NewStormTrackingCache] is the
+// specification's storm-tracking cache (grace period and interval,
+// fan-out, inflight TTL), with its renewals in the background too.
 package hierarchy

@@ -31,7 +31,7 @@ var ErrInvalidVersion = errors.New("invalid branch key version (not a UUID)")
 // edkParts are the parts of a hierarchical encrypted data key; the slices
 // point into the ciphertext.
 type edkParts struct {
-	branchKeyID string
+	branchKeyID []byte // the provider info
 	salt, iv    []byte
 	version     [versionLen]byte
 	wrapped     []byte // encrypted data key || tag
@@ -47,7 +47,7 @@ func parseEDK(providerInfo, ciphertext []byte, keyLen int) (edkParts, error) {
 	if len(ciphertext) != overhead+keyLen {
 		return p, fmt.Errorf("%w: ciphertext is %d bytes, want %d for a %d-byte data key", ErrMalformedEDK, len(ciphertext), overhead+keyLen, keyLen)
 	}
-	p.branchKeyID = string(providerInfo)
+	p.branchKeyID = providerInfo
 	p.salt = ciphertext[:saltLen]
 	p.iv = ciphertext[saltLen : saltLen+ivLen]
 	copy(p.version[:], ciphertext[saltLen+ivLen:])

@@ -24,7 +24,7 @@ func FuzzParseEDK(f *testing.F) {
 			return
 		}
 		joined := append(append(append(append([]byte{}, p.salt...), p.iv...), p.version[:]...), p.wrapped...)
-		if !bytes.Equal(joined, ct) || p.branchKeyID != string(info) || len(p.wrapped) != keyLen+tagLen {
+		if !bytes.Equal(joined, ct) || !bytes.Equal(p.branchKeyID, info) || len(p.wrapped) != keyLen+tagLen {
 			t.Fatalf("parts do not make up the ciphertext")
 		}
 		if v, err := ParseVersion(FormatVersion(p.version)); err != nil || v != p.version {

@@ -2,12 +2,12 @@ package hierarchy
 
 import (
 	"context"
-	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -45,7 +45,8 @@ type Config struct {
 	TTL time.Duration
 	// Cache holds the branch keys; nil means a new cache of
 	// DefaultCacheEntries entries for this keyring alone. [NoCache] reads
-	// the key store for every message.
+	// the key store for every message; [NewStormTrackingCache] is the
+	// specification's storm-tracking cache.
 	Cache *Cache
 	// PartitionID separates keyrings that share a Cache: keyrings with
 	// the same partition ID and logical key store name share entries.
@@ -58,7 +59,8 @@ type Config struct {
 	// the grace period of the specification's storm-tracking cache, with
 	// one renewal at a time per entry; a missing entry is read once
 	// whatever the number of waiting callers, so no fan-out limit is
-	// needed.
+	// needed. It cannot be combined with a storm-tracking cache
+	// ([NewStormTrackingCache]), whose GracePeriod plays this part.
 	RefreshBefore time.Duration
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time
@@ -68,12 +70,28 @@ type Config struct {
 // use.
 type Keyring struct {
 	store     KeyStore
+	storeName string // store.LogicalKeyStoreName()
 	id        string
 	supplier  BranchKeyIDSupplier
 	cache     *Cache
 	partition []byte
 	lookup    lookup
+
+	idsMu sync.RWMutex
+	ids   map[idKey]cacheID // memoized cache identifiers
 }
+
+// idKey names a cache identifier of a keyring: the active version of a
+// branch key, or one version.
+type idKey struct {
+	branchKeyID string
+	version     [versionLen]byte
+	active      bool
+}
+
+// maxMemoIDs bounds the memoized cache identifiers of a keyring (a branch
+// key supplier may name many branch keys); past it the memo starts over.
+const maxMemoIDs = 4096
 
 // ErrConfig is wrapped by the errors of [New].
 var ErrConfig = errors.New("hierarchy: invalid keyring configuration")
@@ -95,7 +113,15 @@ func New(cfg Config) (*Keyring, error) {
 	if cfg.RefreshBefore < 0 || cfg.RefreshBefore >= cfg.TTL {
 		return nil, fmt.Errorf("%w: RefreshBefore (%v) must be at least 0 and less than the TTL (%v)", ErrConfig, cfg.RefreshBefore, cfg.TTL)
 	}
-	k := &Keyring{store: cfg.KeyStore, id: cfg.BranchKeyID, supplier: cfg.BranchKeyIDSupplier, cache: cfg.Cache,
+	if st := cfg.Cache.stormTracking(); st != nil {
+		if cfg.RefreshBefore > 0 {
+			return nil, fmt.Errorf("%w: RefreshBefore cannot be combined with a storm-tracking cache (its GracePeriod renews entries)", ErrConfig)
+		}
+		if st.GracePeriod >= cfg.TTL {
+			return nil, fmt.Errorf("%w: the storm-tracking cache's GracePeriod (%v) must be shorter than the TTL (%v)", ErrConfig, st.GracePeriod, cfg.TTL)
+		}
+	}
+	k := &Keyring{store: cfg.KeyStore, storeName: cfg.KeyStore.LogicalKeyStoreName(), id: cfg.BranchKeyID, supplier: cfg.BranchKeyIDSupplier, cache: cfg.Cache,
 		lookup: lookup{ttl: cfg.TTL, refreshBefore: cfg.RefreshBefore, now: cfg.Now}}
 	if k.lookup.now == nil {
 		k.lookup.now = time.Now
@@ -137,10 +163,37 @@ func (k *Keyring) branchKeyID(ctx context.Context, ec materials.EncryptionContex
 	return id, nil
 }
 
+// cacheID returns the cache identifier of the active version of branch
+// key id (active true) or of one version, computed once.
+func (k *Keyring) cacheID(id string, active bool, version [versionLen]byte) cacheID {
+	key := idKey{branchKeyID: id, version: version, active: active}
+	k.idsMu.RLock()
+	cid, ok := k.ids[key]
+	k.idsMu.RUnlock()
+	if ok {
+		return cid
+	}
+	if active {
+		cid = activeCacheID(k.partition, k.storeName, id)
+	} else {
+		cid = versionCacheID(k.partition, k.storeName, id, FormatVersion(version))
+	}
+	k.idsMu.Lock()
+	if k.ids == nil || len(k.ids) >= maxMemoIDs {
+		k.ids = make(map[idKey]cacheID)
+	}
+	k.ids[key] = cid
+	k.idsMu.Unlock()
+	return cid
+}
+
 // active returns the active version of branch key id, from the cache or
 // the key store.
 func (k *Keyring) active(ctx context.Context, id string) (BranchKeyMaterials, error) {
-	cid := activeCacheID(k.partition, k.store.LogicalKeyStoreName(), id)
+	cid := k.cacheID(id, true, [versionLen]byte{})
+	if m, ok := k.cache.peek(cid, k.lookup); ok {
+		return m, nil
+	}
 	return k.cache.get(ctx, cid, k.lookup, func(ctx context.Context) (BranchKeyMaterials, error) {
 		return k.readActive(ctx, id)
 	})
@@ -158,8 +211,12 @@ func (k *Keyring) readActive(ctx context.Context, id string) (BranchKeyMaterials
 }
 
 // version returns one version of branch key id.
-func (k *Keyring) version(ctx context.Context, id, version string) (BranchKeyMaterials, error) {
-	cid := versionCacheID(k.partition, k.store.LogicalKeyStoreName(), id, version)
+func (k *Keyring) version(ctx context.Context, id string, v [versionLen]byte) (BranchKeyMaterials, error) {
+	cid := k.cacheID(id, false, v)
+	if m, ok := k.cache.peek(cid, k.lookup); ok {
+		return m, nil
+	}
+	version := FormatVersion(v)
 	return k.cache.get(ctx, cid, k.lookup, func(ctx context.Context) (BranchKeyMaterials, error) {
 		return k.readVersion(ctx, id, version)
 	})
@@ -187,51 +244,78 @@ func (k *Keyring) Prewarm(ctx context.Context, id string, versions ...string) er
 		if err != nil {
 			return err
 		}
-		k.cache.put(activeCacheID(k.partition, k.store.LogicalKeyStoreName(), id), k.lookup, m)
+		k.cache.put(k.cacheID(id, true, [versionLen]byte{}), k.lookup, m)
 		return nil
 	}
 	for _, v := range versions {
-		m, err := k.readVersion(ctx, id, v)
+		u, err := ParseVersion(v)
 		if err != nil {
 			return err
 		}
-		k.cache.put(versionCacheID(k.partition, k.store.LogicalKeyStoreName(), id, v), k.lookup, m)
+		m, err := k.readVersion(ctx, id, FormatVersion(u))
+		if err != nil {
+			return err
+		}
+		k.cache.put(k.cacheID(id, false, u), k.lookup, m)
 	}
 	return nil
 }
 
-// wrappingAEAD derives the wrapping key of one encrypted data key.
+// providerID is ProviderID as bytes, the label of the key derivation.
+var providerID = []byte(ProviderID)
+
+// wrappingAEAD derives the wrapping key of one encrypted data key (the
+// specification's derivation, for every message).
 func wrappingAEAD(branchKey, salt []byte) (cipher.AEAD, error) {
-	key, err := kdf.CounterMode(crypto.SHA256, branchKey, []byte(ProviderID), salt, 32)
+	key, err := kdf.CounterModeSHA256x32(branchKey, providerID, salt)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(key)
-	block, err := aes.NewCipher(key)
+	block, err := aes.NewCipher(key[:])
+	clear(key[:])
 	if err != nil {
 		return nil, err
 	}
 	return cipher.NewGCM(block)
 }
 
-// wrappingAAD is "aws-kms-hierarchy" || branch key ID || version || ec.
-func wrappingAAD(id string, version [versionLen]byte, ec []byte) []byte {
-	aad := make([]byte, 0, len(ProviderID)+len(id)+versionLen+len(ec))
-	aad = append(aad, ProviderID...)
-	aad = append(aad, id...)
-	aad = append(aad, version[:]...)
-	return append(aad, ec...)
+// wrappingAAD returns the additional data of AES-GCM,
+//
+//	"aws-kms-hierarchy" || branch key ID || version || serialized ec,
+//
+// with the version zero, in one allocation; setVersion fills it in.
+func wrappingAAD(id string, ec materials.EncryptionContext) ([]byte, error) {
+	prefix := len(ProviderID) + len(id) + versionLen
+	size := 0
+	if len(ec) > 0 {
+		size = 2
+		for k, v := range ec {
+			size += 4 + len(k) + len(v)
+		}
+	}
+	// A context too long to serialize fails in AppendBinary; its size is
+	// not allocated.
+	size = min(size, materials.MaxSerializedLen)
+	aad := make([]byte, prefix, prefix+size)
+	copy(aad, ProviderID)
+	copy(aad[len(ProviderID):], id)
+	return ec.AppendBinary(aad)
+}
+
+// setVersion writes version into an AAD of wrappingAAD for branch key id.
+func setVersion(aad []byte, id string, version [versionLen]byte) {
+	copy(aad[len(ProviderID)+len(id):], version[:])
 }
 
 // OnEncrypt implements [materials.Keyring].
 func (k *Keyring) OnEncrypt(ctx context.Context, m materials.EncryptionMaterials) (materials.EncryptionMaterials, error) {
-	ec, err := m.EncryptionContext.MarshalBinary()
-	if err != nil {
-		return m, fmt.Errorf("%v: %w", k, err)
-	}
 	id, err := k.branchKeyID(ctx, m.EncryptionContext)
 	if err != nil {
 		return m, err
+	}
+	aad, err := wrappingAAD(id, m.EncryptionContext)
+	if err != nil {
+		return m, fmt.Errorf("%v: %w", k, err)
 	}
 	bk, err := k.active(ctx, id)
 	if err != nil {
@@ -253,7 +337,8 @@ func (k *Keyring) OnEncrypt(ctx context.Context, m materials.EncryptionMaterials
 		return m, fmt.Errorf("%v: %w", k, err)
 	}
 	ct = append(ct, version[:]...)
-	ct = aead.Seal(ct, iv, m.PlaintextDataKey, wrappingAAD(id, version, ec))
+	setVersion(aad, id, version)
+	ct = aead.Seal(ct, iv, m.PlaintextDataKey, aad)
 	return m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: ProviderID, ProviderInfo: []byte(id), Ciphertext: ct}), nil
 }
 
@@ -264,13 +349,13 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials
 	if m.PlaintextDataKey != nil {
 		return m, materials.ErrPlaintextDataKeyPresent
 	}
-	ec, err := m.EncryptionContext.MarshalBinary()
-	if err != nil {
-		return m, fmt.Errorf("%v: %w", k, err)
-	}
 	id, err := k.branchKeyID(ctx, m.EncryptionContext)
 	if err != nil {
 		return m, err
+	}
+	aad, err := wrappingAAD(id, m.EncryptionContext)
+	if err != nil {
+		return m, fmt.Errorf("%v: %w", k, err)
 	}
 	var errs []error
 	for i, edk := range edks {
@@ -282,10 +367,10 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials
 			errs = append(errs, fmt.Errorf("encrypted data key %d: %w", i, err))
 			continue
 		}
-		if p.branchKeyID != id {
+		if string(p.branchKeyID) != id {
 			continue
 		}
-		pdk, err := k.unwrap(ctx, p, ec)
+		pdk, err := k.unwrap(ctx, id, p, aad)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("encrypted data key %d: %w", i, err))
 			continue
@@ -304,19 +389,21 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m materials.DecryptionMaterials
 // not authenticate under its branch key version.
 var ErrUnwrap = errors.New("hierarchy: encrypted data key did not authenticate (wrong branch key or encryption context)")
 
-func (k *Keyring) unwrap(ctx context.Context, p edkParts, ec []byte) ([]byte, error) {
-	version := FormatVersion(p.version)
-	bk, err := k.version(ctx, p.branchKeyID, version)
+// unwrap decrypts the data key of p, an encrypted data key of branch key
+// id, with aad from wrappingAAD.
+func (k *Keyring) unwrap(ctx context.Context, id string, p edkParts, aad []byte) ([]byte, error) {
+	bk, err := k.version(ctx, id, p.version)
 	if err != nil {
-		return nil, fmt.Errorf("branch key %q version %s: %w", p.branchKeyID, version, err)
+		return nil, fmt.Errorf("branch key %q version %s: %w", id, FormatVersion(p.version), err)
 	}
 	aead, err := wrappingAEAD(bk.Key, p.salt)
 	if err != nil {
 		return nil, err
 	}
-	pdk, err := aead.Open(nil, p.iv, p.wrapped, wrappingAAD(p.branchKeyID, p.version, ec))
+	setVersion(aad, id, p.version)
+	pdk, err := aead.Open(nil, p.iv, p.wrapped, aad)
 	if err != nil {
-		return nil, fmt.Errorf("branch key %q version %s: %w", p.branchKeyID, version, ErrUnwrap)
+		return nil, fmt.Errorf("branch key %q version %s: %w", id, FormatVersion(p.version), ErrUnwrap)
 	}
 	return pdk, nil
 }

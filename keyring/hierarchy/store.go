@@ -61,7 +61,8 @@ type KeyStore interface {
 	GetBranchKeyVersion(ctx context.Context, branchKeyID, version string) (BranchKeyMaterials, error)
 	// LogicalKeyStoreName names the key store in cache identifiers: key
 	// stores with the same logical name hold the same branch keys (a
-	// DynamoDB table and its replicas, for example).
+	// DynamoDB table and its replicas, for example). A keyring reads it
+	// once, when it is created.
 	LogicalKeyStoreName() string
 }
 

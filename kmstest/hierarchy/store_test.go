@@ -286,3 +286,81 @@ func TestColdCacheNoStampede(t *testing.T) {
 		}
 	}
 }
+
+// TestStormTrackingCallCounts: with the storm-tracking cache, 64
+// concurrent cold decryptions make one GetItem and one KMS Decrypt; within
+// the grace period 64 concurrent decryptions all use the entry and make
+// one background renewal (one more of each), and the renewed entry serves
+// the rest.
+func TestStormTrackingCallCounts(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	id, err := w.store.CreateKey(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := encryptsdk.New(keyring(t, w.store, id, hierarchy.Config{})).EncryptBytes(ctx, []byte("storm"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := hierarchy.NewStormTrackingCache(100, hierarchy.StormTracking{GracePeriod: 10 * time.Second, GraceInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now()}
+	c := encryptsdk.New(keyring(t, w.store, id, hierarchy.Config{TTL: time.Minute, Cache: cache, Now: clk.now}))
+	w.srv.ResetCounts()
+	counts := func() (int, int) { return w.srv.Count(moto.GetItem), w.srv.Count(moto.KMSDecrypt) }
+	concurrent := func() {
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() {
+				if _, _, err := c.DecryptBytes(ctx, ct, nil); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	concurrent()
+	if g, d := counts(); g != 1 || d != 1 {
+		t.Fatalf("64 concurrent cold decryptions: %d GetItem, %d KMS Decrypt; want 1 and 1", g, d)
+	}
+	clk.add(45 * time.Second) // 15 s before expiry: outside the grace period
+	for range 100 {
+		if _, _, err := c.DecryptBytes(ctx, ct, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g, d := counts(); g != 1 || d != 1 {
+		t.Fatalf("before the grace period: %d GetItem, %d KMS Decrypt; want 1 and 1", g, d)
+	}
+	clk.add(10 * time.Second) // 5 s before expiry
+	concurrent()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if g, d := counts(); g == 2 && d == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			g, d := counts()
+			t.Fatalf("within the grace period: %d GetItem, %d KMS Decrypt; want 2 and 2 (one renewal)", g, d)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The renewal has its answers; give it a moment to store the entry.
+	time.Sleep(100 * time.Millisecond)
+	for range 100 { // the renewal in flight or done: no other
+		if _, _, err := c.DecryptBytes(ctx, ct, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.add(30 * time.Second) // past the first entry's expiry, inside the renewed one's
+	for range 100 {
+		if _, _, err := c.DecryptBytes(ctx, ct, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g, d := counts(); g != 2 || d != 2 {
+		t.Fatalf("after the renewal: %d GetItem, %d KMS Decrypt; want 2 and 2", g, d)
+	}
+}

@@ -33,13 +33,21 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.retry.RetryPolicy;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.KmsClientBuilder;
 import software.amazon.awssdk.services.kms.model.EncryptionAlgorithmSpec;
+import software.amazon.cryptography.keystore.KeyStore;
+import software.amazon.cryptography.keystore.model.CreateKeyInput;
+import software.amazon.cryptography.keystore.model.CreateKeyOutput;
+import software.amazon.cryptography.keystore.model.KMSConfiguration;
+import software.amazon.cryptography.keystore.model.KeyStoreConfig;
+import software.amazon.cryptography.keystore.model.VersionKeyInput;
 import software.amazon.cryptography.materialproviders.ICryptographicMaterialsManager;
 import software.amazon.cryptography.materialproviders.IKeyring;
 import software.amazon.cryptography.materialproviders.MaterialProviders;
 import software.amazon.cryptography.materialproviders.model.AesWrappingAlg;
+import software.amazon.cryptography.materialproviders.model.CreateAwsKmsHierarchicalKeyringInput;
 import software.amazon.cryptography.materialproviders.model.CreateAwsKmsKeyringInput;
 import software.amazon.cryptography.materialproviders.model.CreateAwsKmsRsaKeyringInput;
 import software.amazon.cryptography.materialproviders.model.CreateDefaultCryptographicMaterialsManagerInput;
@@ -57,6 +65,7 @@ public final class Driver {
           .build();
   private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
   private static final Map<String, KmsClient> KMS_CLIENTS = new HashMap<>();
+  private static final Map<String, KeyStore> KEY_STORES = new HashMap<>();
 
   private Driver() {}
 
@@ -86,9 +95,79 @@ public final class Driver {
         });
   }
 
+  // The key store of an aws-kms-hierarchy spec: its DynamoDB table and AWS KMS key, both on the
+  // endpoint of the spec (moto, in the matrix).
+  static KeyStore keyStore(JsonObject spec) {
+    String endpoint = str(spec, "endpoint");
+    String table = str(spec, "table");
+    String logical = str(spec, "logical-name");
+    String arn = str(spec, "kms-key");
+    return KEY_STORES.computeIfAbsent(
+        String.join(" ", endpoint, table, logical, arn),
+        unused -> {
+          DynamoDbClient ddb =
+              DynamoDbClient.builder()
+                  .region(Region.of(str(spec, "region")))
+                  .credentialsProvider(
+                      StaticCredentialsProvider.create(
+                          AwsBasicCredentials.create("AKIDINTEROP", "interop-secret")))
+                  .overrideConfiguration(c -> c.retryPolicy(RetryPolicy.none()))
+                  .endpointOverride(URI.create(endpoint))
+                  .build();
+          return KeyStore.builder()
+              .KeyStoreConfig(
+                  KeyStoreConfig.builder()
+                      .ddbClient(ddb)
+                      .ddbTableName(table)
+                      .logicalKeyStoreName(logical)
+                      .kmsClient(kmsClient(spec))
+                      .kmsConfiguration(KMSConfiguration.builder().kmsKeyArn(arn).build())
+                      .build())
+              .build();
+        });
+  }
+
+  // op "keystore": the job's first key is an aws-kms-hierarchy spec; action create-key creates its
+  // branch key (the spec's ID, the job's encryption context), version-key rotates it.
+  static JsonObject keystoreAdmin(JsonObject job) {
+    JsonObject spec = job.getAsJsonArray("keys").get(0).getAsJsonObject();
+    KeyStore ks = keyStore(spec);
+    String id = str(spec, "branch-key-id");
+    switch (str(job, "action")) {
+      case "create-key":
+        {
+          Map<String, String> ec = stringMap(job, "ec");
+          CreateKeyOutput out =
+              ks.CreateKey(
+                  CreateKeyInput.builder()
+                      .branchKeyIdentifier(id)
+                      .encryptionContext(ec == null ? new HashMap<>() : ec)
+                      .build());
+          if (!id.equals(out.branchKeyIdentifier())) {
+            throw new IllegalStateException(
+                "created branch key " + out.branchKeyIdentifier() + ", asked for " + id);
+          }
+          break;
+        }
+      case "version-key":
+        ks.VersionKey(VersionKeyInput.builder().branchKeyIdentifier(id).build());
+        break;
+      default:
+        throw new IllegalArgumentException("unknown keystore action " + str(job, "action"));
+    }
+    return new JsonObject();
+  }
+
   static IKeyring keyring(JsonObject spec) {
     String type = str(spec, "type");
     switch (type) {
+      case "aws-kms-hierarchy":
+        return MPL.CreateAwsKmsHierarchicalKeyring(
+            CreateAwsKmsHierarchicalKeyringInput.builder()
+                .keyStore(keyStore(spec))
+                .branchKeyId(str(spec, "branch-key-id"))
+                .ttlSeconds(600)
+                .build());
       case "raw-aes":
         {
           byte[] key = Base64.getDecoder().decode(str(spec, "key"));
@@ -276,6 +355,9 @@ public final class Driver {
   }
 
   static JsonObject run(JsonObject job) throws Exception {
+    if ("keystore".equals(str(job, "op"))) {
+      return keystoreAdmin(job);
+    }
     byte[] in = Files.readAllBytes(Paths.get(str(job, "in")));
     IKeyring kr = keyrings(job.getAsJsonArray("keys"));
     String op = str(job, "op");
