@@ -200,7 +200,10 @@ func (k *Keyring) Prewarm(ctx context.Context, id string, versions ...string) er
 	return nil
 }
 
-// wrappingAEAD derives the wrapping key of one encrypted data key.
+// wrappingAEAD derives the wrapping key of one encrypted data key. The
+// wrapping IV is random, so the AES-GCM is Go's with random nonces
+// (approved in FIPS 140-only mode): Seal chooses the IV and returns it in
+// front of the ciphertext, and Open reads it from there.
 func wrappingAEAD(branchKey, salt []byte) (cipher.AEAD, error) {
 	key, err := kdf.CounterMode(crypto.SHA256, branchKey, []byte(ProviderID), salt, 32)
 	if err != nil {
@@ -211,7 +214,7 @@ func wrappingAEAD(branchKey, salt []byte) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cipher.NewGCM(block)
+	return cipher.NewGCMWithRandomNonce(block)
 }
 
 // wrappingAAD is "aws-kms-hierarchy" || branch key ID || version || ec.
@@ -245,15 +248,20 @@ func (k *Keyring) OnEncrypt(ctx context.Context, m materials.EncryptionMaterials
 		m.PlaintextDataKey = make([]byte, m.Suite.KeyLen())
 		rand.Read(m.PlaintextDataKey)
 	}
-	ct := make([]byte, saltLen+ivLen, overhead+len(m.PlaintextDataKey))
-	rand.Read(ct)
-	salt, iv := ct[:saltLen], ct[saltLen:saltLen+ivLen]
+	salt := make([]byte, saltLen)
+	rand.Read(salt)
 	aead, err := wrappingAEAD(bk.Key, salt)
 	if err != nil {
 		return m, fmt.Errorf("%v: %w", k, err)
 	}
+	// Seal chooses the random IV and returns IV || ciphertext || tag; the
+	// EDK is salt || IV || version || ciphertext || tag.
+	sealed := aead.Seal(nil, nil, m.PlaintextDataKey, wrappingAAD(id, version, ec))
+	ct := make([]byte, 0, overhead+len(m.PlaintextDataKey))
+	ct = append(ct, salt...)
+	ct = append(ct, sealed[:ivLen]...)
 	ct = append(ct, version[:]...)
-	ct = aead.Seal(ct, iv, m.PlaintextDataKey, wrappingAAD(id, version, ec))
+	ct = append(ct, sealed[ivLen:]...)
 	return m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: ProviderID, ProviderInfo: []byte(id), Ciphertext: ct}), nil
 }
 
@@ -314,7 +322,9 @@ func (k *Keyring) unwrap(ctx context.Context, p edkParts, ec []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	pdk, err := aead.Open(nil, p.iv, p.wrapped, wrappingAAD(p.branchKeyID, p.version, ec))
+	in := make([]byte, 0, len(p.iv)+len(p.wrapped))
+	in = append(append(in, p.iv...), p.wrapped...)
+	pdk, err := aead.Open(in[:0], nil, in, wrappingAAD(p.branchKeyID, p.version, ec))
 	if err != nil {
 		return nil, fmt.Errorf("branch key %q version %s: %w", p.branchKeyID, version, ErrUnwrap)
 	}
