@@ -54,6 +54,9 @@ func fipsCases() []fipsCase {
 			cs = append(cs, fipsCase{s.ID(), 128, n})
 		}
 	}
+	// Many frames, opened in parallel by the worker pool.
+	cs = append(cs, fipsCase{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384, 4096, 1<<20 + 17},
+		fipsCase{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, 4096, 1<<20 + 17})
 	return cs
 }
 
