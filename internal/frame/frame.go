@@ -86,6 +86,9 @@ func (c *Cipher) OpenHeaderTag(iv, tag, aad []byte) error {
 	return err
 }
 
+// maxKeptInput is the largest assembled input a Scratch keeps for reuse.
+const maxKeptInput = 1 << 20
+
 // Scratch is per-goroutine working memory for building AADs (and, in FIPS
 // 140-only mode, for the IV || ciphertext || tag input of the approved
 // AES-GCM).
@@ -153,6 +156,9 @@ func (c *Cipher) OpenTo(s *Scratch, dst []byte, f *format.Frame, single bool) ([
 		// input. dst may then alias f.Sealed freely.
 		s.in = append(append(s.in[:0], f.IV...), f.Sealed...)
 		pt, err = c.approved.Open(dst, nil, s.in, aad)
+		if cap(s.in) > maxKeptInput {
+			s.in = nil // a long-lived worker's scratch keeps no huge frame
+		}
 	} else {
 		pt, err = c.aead.Open(dst, f.IV, f.Sealed, aad)
 	}
