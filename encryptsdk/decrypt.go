@@ -314,7 +314,7 @@ func verifyHeader(dataKey []byte, hdr *format.Header, raw []byte, auth format.He
 		return nil, err
 	}
 	aad := append(raw[:len(raw):len(raw)], authOnly...)
-	if _, err := fc.AEAD().Open(nil, auth.AuthIV(), auth.Tag, aad); err != nil {
+	if err := fc.OpenHeaderTag(auth.AuthIV(), auth.Tag, aad); err != nil {
 		return nil, ErrHeaderAuthentication
 	}
 	return fc, nil

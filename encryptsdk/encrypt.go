@@ -57,7 +57,11 @@ type Encryptor struct {
 
 // Encrypt obtains materials, writes the message header to dst and returns
 // an Encryptor for the plaintext. Nothing is written to dst on error.
+// In FIPS 140-only mode it returns [ErrFIPSEncrypt] at once.
 func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOptions) (*Encryptor, error) {
+	if fipsOnly() {
+		return nil, ErrFIPSEncrypt
+	}
 	if opts == nil {
 		opts = &EncryptOptions{}
 	}

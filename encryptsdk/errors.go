@@ -48,9 +48,21 @@ var (
 	// ErrPlaintextLength: the plaintext length differs from
 	// EncryptOptions.PlaintextLength.
 	ErrPlaintextLength = errors.New("encryptsdk: plaintext length differs from the declared length")
+	// ErrFIPSUnapproved: FIPS 140-only mode (GODEBUG=fips140=only) refuses
+	// the operation or configuration; the error names the reason.
+	ErrFIPSUnapproved = algorithms.ErrFIPSUnapproved
+	// ErrFIPSEncrypt: encryption in FIPS 140-only mode (it wraps
+	// ErrFIPSUnapproved). The message format's frame IVs are sequence
+	// numbers, and Go has no approved AES-GCM API with counter IVs until
+	// golang/go#73110; decryption works.
+	ErrFIPSEncrypt = algorithms.ErrFIPSEncrypt
 )
 
 // NoDecryptableKeyError is returned when the keyring could decrypt none of
 // the message's encrypted data keys (the wrong key, or the wrong
 // encryption context for it).
 type NoDecryptableKeyError = materials.NoDecryptableKeyError
+
+// fipsOnly reports whether FIPS 140-only mode is enforced; the encryption
+// entry points check it first.
+func fipsOnly() bool { return algorithms.FIPSOnly() }

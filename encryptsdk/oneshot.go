@@ -12,7 +12,8 @@ import (
 	"github.com/go-esdk/esdk/internal/frame"
 )
 
-// EncryptBytes encrypts plaintext into one message and returns it.
+// EncryptBytes encrypts plaintext into one message and returns it. In
+// FIPS 140-only mode it returns [ErrFIPSEncrypt] at once.
 func (c *Client) EncryptBytes(ctx context.Context, plaintext []byte, opts *EncryptOptions) ([]byte, error) {
 	return c.AppendEncrypt(ctx, nil, plaintext, opts)
 }
@@ -25,8 +26,12 @@ func (c *Client) EncryptBytes(ctx context.Context, plaintext []byte, opts *Encry
 // len(dst) overlaps plaintext, the message is written to a new buffer
 // (with dst's contents copied first) and plaintext is left as it was,
 // since the message is longer than the plaintext and its frames are
-// sealed by several goroutines.
+// sealed by several goroutines. In FIPS 140-only mode it returns
+// [ErrFIPSEncrypt] at once.
 func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts *EncryptOptions) ([]byte, error) {
+	if fipsOnly() {
+		return dst, ErrFIPSEncrypt
+	}
 	o := EncryptOptions{}
 	if opts != nil {
 		o = *opts

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +17,10 @@ import (
 // data keys have provider ID = namespace and provider info = name || u32
 // tag bits (128) || u32 IV length (12) || IV, and bind the encryption
 // context as additional data.
+//
+// The IV is random, so wrapping and unwrapping use Go's AES-GCM with
+// random nonces (crypto/cipher.NewGCMWithRandomNonce), an approved service
+// of its FIPS 140-3 module: the keyring works in FIPS 140-only mode.
 type RawAES struct {
 	namespace, name string
 	aead            cipher.AEAD
@@ -39,7 +42,7 @@ func NewRawAES(namespace, name string, key []byte) (*RawAES, error) {
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := cipher.NewGCMWithRandomNonce(block)
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +70,15 @@ func (k *RawAES) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (
 	if m.PlaintextDataKey == nil {
 		m.PlaintextDataKey = newDataKey(m.Suite.KeyLen())
 	}
+	// Seal returns random IV || ciphertext || tag: the IV goes to the
+	// provider info, the rest is the EDK's ciphertext.
+	sealed := k.aead.Seal(nil, nil, m.PlaintextDataKey, aad)
 	info := make([]byte, 0, len(k.name)+8+algorithms.IVLen)
 	info = append(info, k.name...)
 	info = binary.BigEndian.AppendUint32(info, algorithms.TagLen*8)
 	info = binary.BigEndian.AppendUint32(info, algorithms.IVLen)
-	iv := info[len(info) : len(info)+algorithms.IVLen]
-	rand.Read(iv)
-	info = info[:len(info)+algorithms.IVLen]
-	ct := k.aead.Seal(nil, iv, m.PlaintextDataKey, aad)
+	info = append(info, sealed[:algorithms.IVLen]...)
+	ct := sealed[algorithms.IVLen:]
 	return m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: k.namespace, ProviderInfo: info, Ciphertext: ct}), nil
 }
 
@@ -93,7 +97,7 @@ func (k *RawAES) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, e
 		if !ok {
 			continue
 		}
-		pdk, err := k.aead.Open(nil, iv, edk.Ciphertext, aad)
+		pdk, err := openWithIV(k.aead, iv, edk.Ciphertext, aad)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%v: encrypted data key %d did not authenticate (wrong key or encryption context)", k, i))
 			continue
@@ -120,4 +124,13 @@ func (k *RawAES) match(edk materials.EncryptedDataKey) ([]byte, bool) {
 		return nil, false
 	}
 	return info[n+8:], len(edk.Ciphertext) >= algorithms.TagLen
+}
+
+// openWithIV opens ciphertext || tag sealed with iv by aead, an AES-GCM
+// made by cipher.NewGCMWithRandomNonce, whose Open reads the IV in front
+// of the ciphertext.
+func openWithIV(aead cipher.AEAD, iv, ciphertext, aad []byte) ([]byte, error) {
+	in := make([]byte, 0, len(iv)+len(ciphertext))
+	in = append(append(in, iv...), ciphertext...)
+	return aead.Open(in[:0], nil, in, aad)
 }

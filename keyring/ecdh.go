@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/internal/ecdhedk"
 	"github.com/go-esdk/esdk/materials"
 )
@@ -106,8 +107,20 @@ type RawECDHConfig struct {
 	RecipientPublicKey *ecdh.PublicKey
 }
 
+// ErrFIPSECDHWrap is the error of ECDH keyrings that can wrap data keys
+// (static and ephemeral schemas), in FIPS 140-only mode. It wraps
+// [algorithms.ErrFIPSUnapproved]. The wire format wraps each data key
+// with AES-GCM under a one-time key and an all-zero IV, and Go's module
+// approves AES-GCM encryption only with IVs it chooses. Unwrapping uses an
+// approved API, so the discovery schema works.
+var ErrFIPSECDHWrap = algorithms.FIPSUnapproved("ECDH data key wrapping: the wire format's AES-GCM IV is all zeros, and Go approves AES-GCM encryption only with IVs it chooses (decryption-only schemas work)")
+
 // NewRawECDH returns a raw ECDH keyring. The keys must be on P-256, P-384
 // or P-521, both on the same curve (errors wrap [ErrECDHCurve]).
+//
+// In FIPS 140-only mode (GODEBUG=fips140=only) only the ECDHDiscovery
+// schema, which only decrypts, is accepted; the others, which wrap, fail
+// with [ErrFIPSECDHWrap].
 func NewRawECDH(c RawECDHConfig) (*RawECDH, error) {
 	k := &RawECDH{schema: c.Schema}
 	needPriv, needPub := false, false
@@ -120,6 +133,9 @@ func NewRawECDH(c RawECDHConfig) (*RawECDH, error) {
 		needPriv = true
 	default:
 		return nil, fmt.Errorf("keyring: unknown ECDH key agreement schema %d", int(c.Schema))
+	}
+	if c.Schema != ECDHDiscovery && algorithms.FIPSOnly() {
+		return nil, fmt.Errorf("keyring: raw ECDH keyring (%v): %w", c.Schema, ErrFIPSECDHWrap)
 	}
 	if needPriv != (c.PrivateKey != nil) || needPub != (c.RecipientPublicKey != nil) {
 		return nil, fmt.Errorf("keyring: the %v schema takes %s", c.Schema, map[ECDHSchema]string{

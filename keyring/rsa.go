@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -89,6 +90,11 @@ type RawRSAConfig struct {
 }
 
 // NewRawRSA returns a raw RSA keyring.
+//
+// In FIPS 140-only mode (GODEBUG=fips140=only) it refuses, with an error
+// wrapping [algorithms.ErrFIPSUnapproved], the paddings PKCS1 and
+// OAEPSHA1 and keys Go's module would refuse (fewer than 2048 bits, odd
+// size, public exponent even or at most 2^16).
 func NewRawRSA(c RawRSAConfig) (*RawRSA, error) {
 	if err := checkNames(c.Namespace, c.Name); err != nil {
 		return nil, err
@@ -100,9 +106,16 @@ func NewRawRSA(c RawRSAConfig) (*RawRSA, error) {
 		return nil, errors.New("keyring: raw RSA keyring needs a public key, a private key, or both")
 	}
 	if c.PrivateKey != nil {
-		if _, ok := c.PrivateKey.Public().(*rsa.PublicKey); !ok {
+		pub, ok := c.PrivateKey.Public().(*rsa.PublicKey)
+		if !ok {
 			return nil, errors.New("keyring: raw RSA private key is not an RSA key")
 		}
+		if err := checkFIPSRSA(pub, c.Padding); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkFIPSRSA(c.PublicKey, c.Padding); err != nil {
+		return nil, err
 	}
 	return &RawRSA{namespace: c.Namespace, name: c.Name, padding: c.Padding, public: c.PublicKey, private: c.PrivateKey}, nil
 }
@@ -238,4 +251,14 @@ func ParseRSAPrivateKeyPEM(data []byte) (*rsa.PrivateKey, error) {
 		return nil, errors.New("keyring: private key is not an RSA key")
 	}
 	return priv, nil
+}
+
+// checkFIPSRSA applies algorithms.CheckFIPSRSA to a raw RSA keyring's key
+// and padding.
+func checkFIPSRSA(pub *rsa.PublicKey, p Padding) error {
+	_, h := p.hash()
+	if err := algorithms.CheckFIPSRSA(pub, h); err != nil {
+		return fmt.Errorf("keyring: raw RSA keyring (%v): %w", p, err)
+	}
+	return nil
 }

@@ -109,7 +109,7 @@ func Generate(ctx context.Context, dir string) (int, error) {
 	for _, g := range gens {
 		var krs []materials.Keyring
 		for _, d := range g.encrypt {
-			kr, err := m.keyring(d, true)
+			kr, err := m.keyring(d, true, new(error))
 			if err != nil {
 				return 0, err
 			}
@@ -191,7 +191,7 @@ func generateECDH(ctx context.Context, m *DecryptManifest, plaintext []byte, ec 
 				// the sender's public key (the entry with the roles swapped).
 				readers["static"] = desc("static", entry+"-swapped", entry+"-swapped")
 			}
-			kr, err := m.keyring(enc, true)
+			kr, err := m.keyring(enc, true, new(error))
 			if err != nil {
 				return 0, err
 			}
@@ -311,7 +311,7 @@ func writeJSON(path string, v any) error {
 // number of tests.
 func generateHierarchy(ctx context.Context, m *DecryptManifest, plaintext []byte, ec map[string]string) (int, error) {
 	d := KeyDescription{Type: "aws-kms-hierarchy", Key: "static-branch-key-1"}
-	kr, err := m.keyring(d, true)
+	kr, err := m.keyring(d, true, new(error))
 	if err != nil {
 		return 0, err
 	}

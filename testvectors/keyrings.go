@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/keyring/hierarchy"
 	"github.com/go-esdk/esdk/materials"
@@ -29,11 +30,12 @@ func unsupported(kind, name string) error { return &unsupportedError{kind: kind,
 
 // decryptKeyring builds the keyring that decrypts with the keys of descs
 // (a master-keys list: any of them may unwrap). Keys that cannot decrypt
-// are left out.
-func (m *DecryptManifest) decryptKeyring(descs []KeyDescription) (materials.Keyring, error) {
+// are left out, as are, in FIPS 140-only mode, keyrings refused there
+// (the first refusal is kept in *refused).
+func (m *DecryptManifest) decryptKeyring(descs []KeyDescription, refused *error) (materials.Keyring, error) {
 	var krs []materials.Keyring
 	for _, d := range descs {
-		kr, err := m.keyring(d, false)
+		kr, err := m.keyring(d, false, refused)
 		if err != nil {
 			return nil, err
 		}
@@ -42,6 +44,9 @@ func (m *DecryptManifest) decryptKeyring(descs []KeyDescription) (materials.Keyr
 		}
 	}
 	if len(krs) == 0 {
+		if *refused != nil {
+			return nil, *refused
+		}
 		return nil, errors.New("no key in the test can decrypt")
 	}
 	if len(krs) == 1 {
@@ -51,8 +56,21 @@ func (m *DecryptManifest) decryptKeyring(descs []KeyDescription) (materials.Keyr
 }
 
 // keyring builds the keyring of one description. For decryption (encrypt
-// false) it returns nil, nil for a key that cannot decrypt.
-func (m *DecryptManifest) keyring(d KeyDescription, encrypt bool) (materials.Keyring, error) {
+// false) it returns nil, nil for a key that cannot decrypt. A keyring
+// refused in FIPS 140-only mode is, for decryption, left out (nil, nil)
+// and its error kept in *refused if that is the first refusal.
+func (m *DecryptManifest) keyring(d KeyDescription, encrypt bool, refused *error) (materials.Keyring, error) {
+	kr, err := m.keyring1(d, encrypt, refused)
+	if !encrypt && errors.Is(err, algorithms.ErrFIPSUnapproved) {
+		if *refused == nil {
+			*refused = err
+		}
+		return nil, nil
+	}
+	return kr, err
+}
+
+func (m *DecryptManifest) keyring1(d KeyDescription, encrypt bool, refused *error) (materials.Keyring, error) {
 	switch d.Type {
 	case "raw":
 		return m.rawKeyring(d, encrypt)
@@ -70,7 +88,7 @@ func (m *DecryptManifest) keyring(d KeyDescription, encrypt bool) (materials.Key
 		var gen materials.Keyring
 		var children []materials.Keyring
 		if d.Generator != nil {
-			kr, err := m.keyring(*d.Generator, encrypt)
+			kr, err := m.keyring(*d.Generator, encrypt, refused)
 			if err != nil {
 				return nil, err
 			}
@@ -81,13 +99,16 @@ func (m *DecryptManifest) keyring(d KeyDescription, encrypt bool) (materials.Key
 			}
 		}
 		for _, c := range d.Children {
-			kr, err := m.keyring(c, encrypt)
+			kr, err := m.keyring(c, encrypt, refused)
 			if err != nil {
 				return nil, err
 			}
 			if kr != nil {
 				children = append(children, kr)
 			}
+		}
+		if !encrypt && len(children) == 0 && *refused != nil {
+			return nil, *refused
 		}
 		return keyring.NewMulti(gen, children...)
 	default:

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
@@ -22,6 +23,11 @@ const (
 	Passed Status = iota
 	Failed
 	Skipped
+	// Refused: in FIPS 140-only mode (GODEBUG=fips140=only), the test
+	// needs a keyring the library refuses there by design (errors
+	// wrapping algorithms.ErrFIPSUnapproved), and no other keyring of
+	// the test decrypted the message.
+	Refused
 )
 
 // Outcome is the result of one test of a manifest.
@@ -32,7 +38,8 @@ type Outcome struct {
 	Reason string
 	// Unsupported names what a skipped test needs that the runner lacks:
 	// a key description type (aws-kms-hierarchy, ...), a decryption
-	// method or a scenario type.
+	// method or a scenario type. For a refused test it names what FIPS
+	// 140-only mode refuses.
 	Unsupported string
 }
 
@@ -68,6 +75,22 @@ type testCase struct {
 	manager    materials.Manager
 	client     encryptsdk.Client
 	options    encryptsdk.DecryptOptions
+	// refused is the error of a keyring of the test left out because FIPS
+	// 140-only mode refuses it (nil if none).
+	refused error
+}
+
+// refusal is the outcome of a test that needs what FIPS 140-only mode
+// refuses (err wraps algorithms.ErrFIPSUnapproved); Unsupported names it.
+func refusal(err error) Outcome {
+	what := err.Error()
+	if _, after, ok := strings.Cut(what, algorithms.ErrFIPSUnapproved.Error()+": "); ok {
+		what = after
+	}
+	if i := strings.IndexAny(what, ":("); i > 0 {
+		what = strings.TrimSpace(what[:i])
+	}
+	return Outcome{Status: Refused, Reason: err.Error(), Unsupported: what}
 }
 
 func (m *DecryptManifest) runOne(ctx context.Context, t DecryptTest, opts RunOptions) Outcome {
@@ -75,6 +98,9 @@ func (m *DecryptManifest) runOne(ctx context.Context, t DecryptTest, opts RunOpt
 	var u *unsupportedError
 	if errors.As(err, &u) {
 		return Outcome{Status: Skipped, Reason: err.Error(), Unsupported: u.name}
+	}
+	if errors.Is(err, algorithms.ErrFIPSUnapproved) {
+		return refusal(err)
 	}
 	if err != nil {
 		return Outcome{Status: Failed, Reason: "bad test: " + err.Error()}
@@ -85,6 +111,15 @@ func (m *DecryptManifest) runOne(ctx context.Context, t DecryptTest, opts RunOpt
 		return Outcome{Status: Failed, Reason: err.Error()}
 	}
 	got, derr := decryptBoth(ctx, &tc.client, ct, &tc.options)
+	var nokey *materials.NoDecryptableKeyError
+	if errors.Is(derr, algorithms.ErrFIPSUnapproved) {
+		return refusal(derr)
+	}
+	if tc.refused != nil && errors.As(derr, &nokey) {
+		// A keyring of the test was refused, and the others could not
+		// decrypt: the message needs the refused one.
+		return refusal(tc.refused)
+	}
 	if tc.plaintext == "" {
 		if derr == nil {
 			return Outcome{Status: Failed, Reason: "negative test decrypted successfully"}
@@ -181,10 +216,10 @@ func (m *DecryptManifest) prepare(t DecryptTest) (*testCase, error) {
 	}
 	var err error
 	if desc != nil {
-		tc.manager, err = m.manager(*desc)
+		tc.manager, err = m.manager(*desc, &tc.refused)
 	} else {
 		var kr materials.Keyring
-		if kr, err = m.decryptKeyring(t.MasterKeys); err == nil {
+		if kr, err = m.decryptKeyring(t.MasterKeys, &tc.refused); err == nil {
 			tc.manager = materials.NewDefaultManager(kr)
 		}
 	}
@@ -196,28 +231,31 @@ func (m *DecryptManifest) prepare(t DecryptTest) (*testCase, error) {
 }
 
 // manager builds the materials manager of a version 5 key description.
-func (m *DecryptManifest) manager(d KeyDescription) (materials.Manager, error) {
+func (m *DecryptManifest) manager(d KeyDescription, refused *error) (materials.Manager, error) {
 	if d.Type == "required-encryption-context-cmm" {
 		if d.Underlying == nil {
 			return nil, errors.New("required-encryption-context-cmm without underlying")
 		}
-		under, err := m.manager(*d.Underlying)
+		under, err := m.manager(*d.Underlying, refused)
 		if err != nil {
 			return nil, err
 		}
 		return materials.NewRequiredContextManager(under, d.RequiredKeys)
 	}
-	kr, err := m.keyring(d, false)
+	kr, err := m.keyring(d, false, refused)
 	if err != nil {
 		return nil, err
 	}
 	if kr == nil {
+		if *refused != nil {
+			return nil, *refused
+		}
 		return nil, errors.New("the test's key cannot decrypt")
 	}
 	return materials.NewDefaultManager(kr), nil
 }
 
-// Summary counts outcomes.
+// Summary counts outcomes; refused tests are counted by [Refusals].
 func Summary(outcomes []Outcome) (passed, failed, skipped int) {
 	for _, o := range outcomes {
 		switch o.Status {
@@ -225,9 +263,20 @@ func Summary(outcomes []Outcome) (passed, failed, skipped int) {
 			passed++
 		case Failed:
 			failed++
-		default:
+		case Skipped:
 			skipped++
 		}
 	}
 	return
+}
+
+// Refusals counts the outcomes of status Refused.
+func Refusals(outcomes []Outcome) int {
+	n := 0
+	for _, o := range outcomes {
+		if o.Status == Refused {
+			n++
+		}
+	}
+	return n
 }

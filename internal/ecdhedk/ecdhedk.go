@@ -217,23 +217,19 @@ func FixedInfo(c *Curve, sender, recipient, ec []byte) []byte {
 	return append(b, ec...)
 }
 
-// derive returns the commitment key and the AES-256-GCM wrapping cipher
-// for shared secret z.
-func derive(z, fixedInfo, salt []byte) (commit []byte, aead cipher.AEAD, err error) {
+// derive returns the commitment key and the AES-256 wrapping block
+// cipher for shared secret z.
+func derive(z, fixedInfo, salt []byte) (commit []byte, block cipher.Block, err error) {
 	km, err := kdf.CounterMode(crypto.SHA384, z, fixedInfo, salt, CommitKeyLen+32)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer clear(km[CommitKeyLen:])
-	block, err := aes.NewCipher(km[CommitKeyLen:])
+	block, err = aes.NewCipher(km[CommitKeyLen:])
 	if err != nil {
 		return nil, nil, err
 	}
-	aead, err = cipher.NewGCM(block)
-	if err != nil {
-		return nil, nil, err
-	}
-	return km[:CommitKeyLen], aead, nil
+	return km[:CommitKeyLen], block, nil
 }
 
 // Wrap encrypts the data key pdk under shared secret z and returns the
@@ -242,7 +238,14 @@ func derive(z, fixedInfo, salt []byte) (commit []byte, aead cipher.AEAD, err err
 func Wrap(z, fixedInfo, pdk []byte) ([]byte, error) {
 	out := make([]byte, SaltLen, Overhead+len(pdk))
 	rand.Read(out)
-	commit, aead, err := derive(z, fixedInfo, out[:SaltLen])
+	commit, block, err := derive(z, fixedInfo, out[:SaltLen])
+	if err != nil {
+		return nil, err
+	}
+	// The wrapping IV is all zeros (each wrapping key is used once). Go's
+	// FIPS 140-only mode refuses AES-GCM with a caller-chosen IV, so this
+	// fails there; the keyrings refuse to wrap in that mode up front.
+	aead, err := cipher.NewGCM(block)
 	if err != nil {
 		return nil, err
 	}
@@ -258,15 +261,23 @@ func Unwrap(z, fixedInfo, ct []byte, keyLen int) ([]byte, error) {
 	if len(ct) != Overhead+keyLen {
 		return nil, fmt.Errorf("%w: %d bytes, want %d for a %d-byte data key", ErrCiphertext, len(ct), Overhead+keyLen, keyLen)
 	}
-	commit, aead, err := derive(z, fixedInfo, ct[:SaltLen])
+	commit, block, err := derive(z, fixedInfo, ct[:SaltLen])
 	if err != nil {
 		return nil, err
 	}
 	if subtle.ConstantTimeCompare(commit, ct[SaltLen:SaltLen+CommitKeyLen]) != 1 {
 		return nil, ErrCommitment
 	}
-	var iv [12]byte
-	pdk, err := aead.Open(nil, iv[:], ct[SaltLen+CommitKeyLen:], fixedInfo)
+	// Go's AES-GCM with random nonces reads the IV in front of the
+	// ciphertext, whatever it is: opening with it is approved in FIPS
+	// 140-only mode, where AES-GCM with a caller-chosen IV is refused.
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		return nil, err
+	}
+	in := make([]byte, 12, 12+len(ct)-SaltLen-CommitKeyLen) // the zero IV
+	in = append(in, ct[SaltLen+CommitKeyLen:]...)
+	pdk, err := aead.Open(in[:0], nil, in, fixedInfo)
 	if err != nil {
 		return nil, ErrAuthentication
 	}

@@ -27,7 +27,13 @@ var ErrInternal = errors.New("frame: internal error")
 // called from several goroutines at once as long as each passes its own
 // scratch buffer.
 type Cipher struct {
-	aead      cipher.AEAD
+	// aead seals and opens with the format's IVs; nil in FIPS 140-only
+	// mode, where Go refuses AES-GCM with caller-chosen IVs.
+	aead cipher.AEAD
+	// approved opens in FIPS 140-only mode: AES-GCM whose Open takes
+	// IV || ciphertext || tag, an approved service of Go's module whatever
+	// the IV (only its Seal chooses the IV).
+	approved  cipher.AEAD
 	messageID []byte
 	frameLen  uint32
 	// fl is frameLen as an int, capped at what an int holds less room for
@@ -41,23 +47,52 @@ const maxFrameInt = math.MaxInt - 64
 
 // New returns a Cipher for a message with the given data key, message ID
 // and frame length (0 for non-framed).
+//
+// In FIPS 140-only mode (algorithms.FIPSOnly) the Cipher only opens: it
+// uses Go's approved AES-GCM, which reads the IV in front of the
+// ciphertext, and its sealing methods must not be called (encryption is
+// refused before a Cipher is made, with algorithms.ErrFIPSEncrypt).
 func New(dataKey, messageID []byte, frameLen uint32) (*Cipher, error) {
 	block, err := aes.NewCipher(dataKey)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
+	c := &Cipher{messageID: messageID, frameLen: frameLen, fl: int(min(uint64(frameLen), maxFrameInt))}
+	if algorithms.FIPSOnly() {
+		c.approved, err = cipher.NewGCMWithRandomNonce(block)
+	} else {
+		c.aead, err = cipher.NewGCM(block)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &Cipher{aead: aead, messageID: messageID, frameLen: frameLen, fl: int(min(uint64(frameLen), maxFrameInt))}, nil
+	return c, nil
 }
 
-// AEAD returns the message's AES-GCM instance (used for the header tag).
+// AEAD returns the message's AES-GCM instance (used to seal the header
+// tag); nil in FIPS 140-only mode, where the Cipher only opens.
 func (c *Cipher) AEAD() cipher.AEAD { return c.aead }
 
-// Scratch is per-goroutine working memory for building AADs.
-type Scratch struct{ aad []byte }
+// OpenHeaderTag verifies the header's authentication tag: an AES-GCM
+// encryption of nothing with the given IV and the header as AAD.
+func (c *Cipher) OpenHeaderTag(iv, tag, aad []byte) error {
+	var err error
+	if c.approved != nil {
+		in := make([]byte, 0, algorithms.IVLen+algorithms.TagLen)
+		_, err = c.approved.Open(nil, nil, append(append(in, iv...), tag...), aad)
+	} else {
+		_, err = c.aead.Open(nil, iv, tag, aad)
+	}
+	return err
+}
+
+// maxKeptInput is the largest assembled input a Scratch keeps for reuse.
+const maxKeptInput = 1 << 20
+
+// Scratch is per-goroutine working memory for building AADs (and, in FIPS
+// 140-only mode, for the IV || ciphertext || tag input of the approved
+// AES-GCM).
+type Scratch struct{ aad, in []byte }
 
 func (c *Cipher) aad(s *Scratch, kind wire.BodyKind, seq uint32, n int) []byte {
 	length := uint64(n)
@@ -112,7 +147,21 @@ func (c *Cipher) OpenTo(s *Scratch, dst []byte, f *format.Frame, single bool) ([
 	case f.Final:
 		kind = wire.FinalFrame
 	}
-	pt, err := c.aead.Open(dst, f.IV, f.Sealed, c.aad(s, kind, f.Seq, f.ContentLen()))
+	aad := c.aad(s, kind, f.Seq, f.ContentLen())
+	var pt []byte
+	var err error
+	if c.approved != nil {
+		// The IV does not always sit right before the ciphertext (a final
+		// frame has the content length between them): assemble the
+		// input. dst may then alias f.Sealed freely.
+		s.in = append(append(s.in[:0], f.IV...), f.Sealed...)
+		pt, err = c.approved.Open(dst, nil, s.in, aad)
+		if cap(s.in) > maxKeptInput {
+			s.in = nil // a long-lived worker's scratch keeps no huge frame
+		}
+	} else {
+		pt, err = c.aead.Open(dst, f.IV, f.Sealed, aad)
+	}
 	if err != nil {
 		return nil, ErrAuthentication
 	}

@@ -7,6 +7,7 @@ package kdf
 
 import (
 	"crypto"
+	"crypto/fips140"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -63,6 +64,10 @@ func CounterModeFixed(h crypto.Hash, key, fixedInput []byte, n int) ([]byte, err
 	}
 	if len(key) == 0 {
 		return nil, fmt.Errorf("%w: empty key", ErrInvalidInput)
+	}
+	if len(key) < 14 && fips140.Enforced() {
+		// crypto/hmac panics on such keys in FIPS 140-only mode.
+		return nil, fmt.Errorf("%w: a %d-byte key is shorter than the 112 bits FIPS 140-only mode (GODEBUG=fips140=only) allows for HMAC", ErrInvalidInput, len(key))
 	}
 	if n <= 0 || n > MaxLen {
 		return nil, fmt.Errorf("%w: output length %d is outside 1..%d", ErrInvalidInput, n, MaxLen)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/internal/ecdhedk"
 	"github.com/go-esdk/esdk/keyring"
 	"github.com/go-esdk/esdk/materials"
@@ -138,6 +139,10 @@ type ECDHKeyring struct {
 // nil and fails if that call fails or describes a key that is not a
 // key-agreement key on a supported curve ([ErrKeyUsage]); all keys must
 // be on the same curve (errors wrap [keyring.ErrECDHCurve]).
+//
+// In FIPS 140-only mode (GODEBUG=fips140=only) only the
+// KMSPublicKeyDiscovery schema, which only decrypts, is accepted; the
+// static schema fails with [keyring.ErrFIPSECDHWrap].
 func NewECDHKeyring(ctx context.Context, c ECDHClient, cfg ECDHConfig, opts ...Option) (*ECDHKeyring, error) {
 	if c == nil {
 		return nil, errors.New("awskms: an AWS KMS ECDH keyring needs an AWS KMS client")
@@ -146,6 +151,9 @@ func NewECDHKeyring(ctx context.Context, c ECDHClient, cfg ECDHConfig, opts ...O
 	case KMSPrivateKeyToStaticPublicKey:
 		if cfg.RecipientPublicKey == nil {
 			return nil, fmt.Errorf("awskms: the %v schema needs a recipient public key", cfg.Schema)
+		}
+		if algorithms.FIPSOnly() {
+			return nil, fmt.Errorf("awskms: AWS KMS ECDH keyring (%v): %w", cfg.Schema, keyring.ErrFIPSECDHWrap)
 		}
 	case KMSPublicKeyDiscovery:
 		if cfg.RecipientPublicKey != nil {

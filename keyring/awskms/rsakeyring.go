@@ -2,6 +2,7 @@ package awskms
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -86,6 +88,11 @@ type RSAKeyring struct {
 // keyring does not check that with AWS KMS. With a nil pub the keyring
 // only decrypts. c calls AWS KMS Decrypt and may be nil for a keyring
 // that only encrypts; at least one of c and pub must be given.
+//
+// In FIPS 140-only mode (GODEBUG=fips140=only) a keyring that encrypts
+// (pub given) refuses RSAES_OAEP_SHA_1 and keys Go's module would refuse,
+// with an error wrapping [algorithms.ErrFIPSUnapproved]; decryption is
+// AWS KMS's.
 func NewRSAKeyring(c Client, keyARN string, alg types.EncryptionAlgorithmSpec, pub *rsa.PublicKey, opts ...Option) (*RSAKeyring, error) {
 	if c == nil && pub == nil {
 		return nil, errors.New("awskms: an AWS KMS RSA keyring needs an AWS KMS client (to decrypt), a public key (to encrypt), or both")
@@ -106,6 +113,13 @@ func NewRSAKeyring(c Client, keyARN string, alg types.EncryptionAlgorithmSpec, p
 		}
 		if pub.E < 3 || pub.E&1 == 0 {
 			return nil, fmt.Errorf("awskms: RSA public key has an invalid public exponent %d", pub.E)
+		}
+		h := crypto.SHA256
+		if alg == types.EncryptionAlgorithmSpecRsaesOaepSha1 {
+			h = crypto.SHA1
+		}
+		if err := algorithms.CheckFIPSRSA(pub, h); err != nil {
+			return nil, fmt.Errorf("awskms: AWS KMS RSA keyring (%s): %w", alg, err)
 		}
 		cp := *pub
 		pub = &cp

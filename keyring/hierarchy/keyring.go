@@ -265,7 +265,10 @@ func (k *Keyring) Prewarm(ctx context.Context, id string, versions ...string) er
 var providerID = []byte(ProviderID)
 
 // wrappingAEAD derives the wrapping key of one encrypted data key (the
-// specification's derivation, for every message).
+// specification's derivation, for every message). The wrapping IV is
+// random, so the AES-GCM is Go's with random nonces (approved in FIPS
+// 140-only mode): Seal chooses the IV and returns it in front of the
+// ciphertext, and Open reads it from there.
 func wrappingAEAD(branchKey, salt []byte) (cipher.AEAD, error) {
 	key, err := kdf.CounterModeSHA256x32(branchKey, providerID, salt)
 	if err != nil {
@@ -276,7 +279,7 @@ func wrappingAEAD(branchKey, salt []byte) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cipher.NewGCM(block)
+	return cipher.NewGCMWithRandomNonce(block)
 }
 
 // wrappingAAD returns the additional data of AES-GCM,
@@ -329,16 +332,23 @@ func (k *Keyring) OnEncrypt(ctx context.Context, m materials.EncryptionMaterials
 		m.PlaintextDataKey = make([]byte, m.Suite.KeyLen())
 		rand.Read(m.PlaintextDataKey)
 	}
-	ct := make([]byte, saltLen+ivLen, overhead+len(m.PlaintextDataKey))
-	rand.Read(ct)
-	salt, iv := ct[:saltLen], ct[saltLen:saltLen+ivLen]
+	// The EDK is salt || IV || version || ciphertext || tag. Seal chooses
+	// the random IV and appends IV || ciphertext || tag; it writes after
+	// room for the salt and the version, and the IV is then moved in front
+	// of the version.
+	ct := make([]byte, saltLen+versionLen, overhead+len(m.PlaintextDataKey))
+	salt := ct[:saltLen]
+	rand.Read(salt)
 	aead, err := wrappingAEAD(bk.Key, salt)
 	if err != nil {
 		return m, fmt.Errorf("%v: %w", k, err)
 	}
-	ct = append(ct, version[:]...)
 	setVersion(aad, id, version)
-	ct = aead.Seal(ct, iv, m.PlaintextDataKey, aad)
+	ct = aead.Seal(ct, nil, m.PlaintextDataKey, aad)
+	var iv [ivLen]byte
+	copy(iv[:], ct[saltLen+versionLen:])
+	copy(ct[saltLen:], iv[:])
+	copy(ct[saltLen+ivLen:], version[:])
 	return m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: ProviderID, ProviderInfo: []byte(id), Ciphertext: ct}), nil
 }
 
@@ -401,7 +411,9 @@ func (k *Keyring) unwrap(ctx context.Context, id string, p edkParts, aad []byte)
 		return nil, err
 	}
 	setVersion(aad, id, p.version)
-	pdk, err := aead.Open(nil, p.iv, p.wrapped, aad)
+	in := make([]byte, 0, len(p.iv)+len(p.wrapped))
+	in = append(append(in, p.iv...), p.wrapped...)
+	pdk, err := aead.Open(in[:0], nil, in, aad)
 	if err != nil {
 		return nil, fmt.Errorf("branch key %q version %s: %w", id, FormatVersion(p.version), ErrUnwrap)
 	}

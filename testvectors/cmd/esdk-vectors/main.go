@@ -7,7 +7,10 @@
 // decrypt runs awses-decrypt manifests and prints one line per failed or
 // skipped test, then "N passed, N failed" (", N skipped (not supported
 // by this runner: N what, ...)" when any test could not run, naming what
-// each skipped test needs that the runner lacks). A skip is not a failure unless -allow-skip is given:
+// each skipped test needs that the runner lacks; under
+// GODEBUG=fips140=only, ", N refused by design in FIPS 140-only mode
+// (N what; ...)" for tests that need a keyring that mode refuses, which
+// are not failures). A skip is not a failure unless -allow-skip is given:
 // then only tests that need one of the listed things (key description
 // types such as aws-kms-ecdh) may be skipped, and any other skip
 // fails the run. inspect parses every message of the manifests without
@@ -76,7 +79,8 @@ func decrypt(args []string) (bool, error) {
 		}
 	}
 	var passed, failed, skipped, unexpected int
-	skippedFor := map[string]int{}
+	skippedFor, refusedFor := map[string]int{}, map[string]int{}
+	refused := 0
 	for _, path := range fs.Args() {
 		m, err := testvectors.LoadDecryptManifest(path)
 		if err != nil {
@@ -87,6 +91,11 @@ func decrypt(args []string) (bool, error) {
 			switch o.Status {
 			case testvectors.Failed:
 				fmt.Printf("FAIL %s %s: %s\n", path, o.Name, o.Reason)
+			case testvectors.Refused:
+				if *verbose {
+					fmt.Printf("REFUSED %s %s: %s\n", path, o.Name, o.Reason)
+				}
+				refusedFor[o.Unsupported]++
 			case testvectors.Skipped:
 				fmt.Printf("SKIP %s %s: %s\n", path, o.Name, o.Reason)
 				skippedFor[o.Unsupported]++
@@ -101,8 +110,16 @@ func decrypt(args []string) (bool, error) {
 		}
 		p, f, s := testvectors.Summary(outcomes)
 		passed, failed, skipped = passed+p, failed+f, skipped+s
+		refused += testvectors.Refusals(outcomes)
 	}
 	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
+	if refused > 0 {
+		var why []string
+		for _, n := range slices.Sorted(maps.Keys(refusedFor)) {
+			why = append(why, fmt.Sprintf("%d %s", refusedFor[n], n))
+		}
+		line += fmt.Sprintf(", %d refused by design in FIPS 140-only mode (%s)", refused, strings.Join(why, "; "))
+	}
 	if skipped > 0 {
 		var why []string
 		for _, n := range slices.Sorted(maps.Keys(skippedFor)) {
