@@ -1,22 +1,21 @@
 package keyring
 
 import (
-	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/internal/rawaes"
 	"github.com/go-esdk/esdk/materials"
 )
 
 // RawAES wraps data keys with an AES-GCM key held in memory. Its encrypted
 // data keys have provider ID = namespace and provider info = name || u32
 // tag bits (128) || u32 IV length (12) || IV, and bind the encryption
-// context as additional data.
+// context as additional data (the format of the PKCS #11 token's AES
+// keyring too).
 //
 // The IV is random, so wrapping and unwrapping use Go's AES-GCM with
 // random nonces (crypto/cipher.NewGCMWithRandomNonce), an approved service
@@ -49,12 +48,10 @@ func NewRawAES(namespace, name string, key []byte) (*RawAES, error) {
 	return &RawAES{namespace: namespace, name: name, aead: aead}, nil
 }
 
+// checkNames applies the raw keyrings' naming rules.
 func checkNames(namespace, name string) error {
-	if namespace == "" || name == "" {
-		return errors.New("keyring: key namespace and key name must not be empty")
-	}
-	if namespace == "aws-kms" {
-		return errors.New(`keyring: the key namespace "aws-kms" is reserved for AWS KMS keyrings`)
+	if err := rawaes.CheckNames(namespace, name); err != nil {
+		return fmt.Errorf("keyring: %w", err)
 	}
 	return nil
 }
@@ -73,11 +70,7 @@ func (k *RawAES) OnEncrypt(_ context.Context, m materials.EncryptionMaterials) (
 	// Seal returns random IV || ciphertext || tag: the IV goes to the
 	// provider info, the rest is the EDK's ciphertext.
 	sealed := k.aead.Seal(nil, nil, m.PlaintextDataKey, aad)
-	info := make([]byte, 0, len(k.name)+8+algorithms.IVLen)
-	info = append(info, k.name...)
-	info = binary.BigEndian.AppendUint32(info, algorithms.TagLen*8)
-	info = binary.BigEndian.AppendUint32(info, algorithms.IVLen)
-	info = append(info, sealed[:algorithms.IVLen]...)
+	info := rawaes.AppendInfo(make([]byte, 0, rawaes.InfoLen(len(k.name))), k.name, sealed[:algorithms.IVLen])
 	ct := sealed[algorithms.IVLen:]
 	return m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: k.namespace, ProviderInfo: info, Ciphertext: ct}), nil
 }
@@ -93,7 +86,7 @@ func (k *RawAES) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, e
 	}
 	var errs []error
 	for i, edk := range edks {
-		iv, ok := k.match(edk)
+		iv, ok := rawaes.IV(edk, k.namespace, k.name)
 		if !ok {
 			continue
 		}
@@ -110,20 +103,6 @@ func (k *RawAES) OnDecrypt(_ context.Context, m materials.DecryptionMaterials, e
 		return out, nil
 	}
 	return m, &materials.NoDecryptableKeyError{Reason: fmt.Sprintf("%v found no usable key", k), Errs: errs}
-}
-
-// match reports whether edk was written by this keyring's key and returns
-// its IV.
-func (k *RawAES) match(edk materials.EncryptedDataKey) ([]byte, bool) {
-	info := edk.ProviderInfo
-	n := len(k.name)
-	if edk.ProviderID != k.namespace || len(info) != n+8+algorithms.IVLen || !bytes.Equal(info[:n], []byte(k.name)) {
-		return nil, false
-	}
-	if binary.BigEndian.Uint32(info[n:]) != algorithms.TagLen*8 || binary.BigEndian.Uint32(info[n+4:]) != algorithms.IVLen {
-		return nil, false
-	}
-	return info[n+8:], len(edk.Ciphertext) >= algorithms.TagLen
 }
 
 // openWithIV opens ciphertext || tag sealed with iv by aead, an AES-GCM

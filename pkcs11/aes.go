@@ -1,14 +1,13 @@
 package pkcs11
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/internal/rawaes"
 	"github.com/go-esdk/esdk/materials"
 	p11 "github.com/miekg/pkcs11"
 )
@@ -33,11 +32,8 @@ var _ materials.Keyring = (*AESKeyring)(nil)
 
 // checkNames applies the raw keyrings' naming rules.
 func checkNames(namespace, name string) error {
-	if namespace == "" || name == "" {
-		return fmt.Errorf("%w: key namespace and key name must not be empty", ErrConfig)
-	}
-	if namespace == "aws-kms" {
-		return fmt.Errorf(`%w: the key namespace "aws-kms" is reserved for AWS KMS keyrings`, ErrConfig)
+	if err := rawaes.CheckNames(namespace, name); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return nil
 }
@@ -116,11 +112,7 @@ func (k *AESKeyring) OnEncrypt(ctx context.Context, m materials.EncryptionMateri
 	if len(usedIV) != algorithms.IVLen || len(ct) != len(pdk)+algorithms.TagLen {
 		return m, fmt.Errorf("%w: %v: token returned a %d-byte IV and %d-byte ciphertext for a %d-byte key", materials.ErrInvalidMaterials, k, len(usedIV), len(ct), len(pdk))
 	}
-	info := make([]byte, 0, len(k.name)+8+algorithms.IVLen)
-	info = append(info, k.name...)
-	info = binary.BigEndian.AppendUint32(info, algorithms.TagLen*8)
-	info = binary.BigEndian.AppendUint32(info, algorithms.IVLen)
-	info = append(info, usedIV...)
+	info := rawaes.AppendInfo(make([]byte, 0, rawaes.InfoLen(len(k.name))), k.name, usedIV)
 	m.PlaintextDataKey = pdk
 	return m.WithEncryptedDataKey(materials.EncryptedDataKey{ProviderID: k.namespace, ProviderInfo: info, Ciphertext: ct}), nil
 }
@@ -138,7 +130,7 @@ func (k *AESKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMateri
 	}
 	var errs []error
 	for i, edk := range edks {
-		iv, ok := k.match(edk)
+		iv, ok := rawaes.IV(edk, k.namespace, k.name)
 		if !ok {
 			continue
 		}
@@ -159,18 +151,4 @@ func (k *AESKeyring) OnDecrypt(ctx context.Context, m materials.DecryptionMateri
 		return out, nil
 	}
 	return m, &materials.NoDecryptableKeyError{Reason: fmt.Sprintf("%v found no usable key", k), Errs: errs}
-}
-
-// match reports whether edk has this keyring's namespace, name and the
-// raw AES keyring's tag and IV lengths, and returns its IV.
-func (k *AESKeyring) match(edk materials.EncryptedDataKey) ([]byte, bool) {
-	info := edk.ProviderInfo
-	n := len(k.name)
-	if edk.ProviderID != k.namespace || len(info) != n+8+algorithms.IVLen || !bytes.Equal(info[:n], []byte(k.name)) {
-		return nil, false
-	}
-	if binary.BigEndian.Uint32(info[n:]) != algorithms.TagLen*8 || binary.BigEndian.Uint32(info[n+4:]) != algorithms.IVLen {
-		return nil, false
-	}
-	return info[n+8:], len(edk.Ciphertext) >= algorithms.TagLen
 }

@@ -82,9 +82,10 @@ func isStd(p string) bool {
 //	algorithms      → (nothing in the module)
 //	materials       → algorithms
 //	format          → algorithms, materials
-//	keyring/...     → algorithms, materials, internal/kdf, internal/ecdhedk (and other keyring packages)
+//	keyring/...     → algorithms, materials, internal/kdf, internal/ecdhedk, internal/rawaes (and other keyring packages)
 //	internal/kdf    → (nothing in the module)
 //	internal/ecdhedk → internal/kdf
+//	internal/rawaes → algorithms, materials
 //	internal/wire   → algorithms
 //	internal/frame  → algorithms, format, internal/wire
 //	encryptsdk      ↛ keyring/...
@@ -99,10 +100,11 @@ var rules = []struct {
 	{"materials", func(d string) bool { return d == "algorithms" }, "only algorithms"},
 	{"format", func(d string) bool { return d == "algorithms" || d == "materials" }, "only algorithms and materials"},
 	{"keyring", func(d string) bool {
-		return d == "algorithms" || d == "materials" || d == "internal/kdf" || d == "internal/ecdhedk" || under(d, "keyring")
-	}, "only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages"},
+		return d == "algorithms" || d == "materials" || d == "internal/kdf" || d == "internal/ecdhedk" || d == "internal/rawaes" || under(d, "keyring")
+	}, "only algorithms, materials, internal/kdf, internal/ecdhedk, internal/rawaes and keyring packages"},
 	{"internal/kdf", func(string) bool { return false }, "nothing from the module"},
 	{"internal/ecdhedk", func(d string) bool { return d == "internal/kdf" }, "only internal/kdf"},
+	{"internal/rawaes", func(d string) bool { return d == "algorithms" || d == "materials" }, "only algorithms and materials"},
 	{"internal/wire", func(d string) bool { return d == "algorithms" }, "only algorithms"},
 	{"internal/frame", func(d string) bool { return d == "algorithms" || d == "format" || d == "internal/wire" }, "only algorithms, format and internal/wire"},
 	{"encryptsdk", func(d string) bool { return !under(d, "keyring") }, "no keyring package"},
@@ -116,7 +118,7 @@ var rules = []struct {
 // standard library and the module (DESIGN.md: keyring/awskms is the only
 // keyring package that imports the AWS SDK; keystore, the branch key
 // store, imports its DynamoDB and AWS KMS clients).
-var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame", "internal/wire", "internal/kdf", "internal/ecdhedk",
+var stdlibOnly = []string{"algorithms", "materials", "format", "keyring", "internal/frame", "internal/wire", "internal/kdf", "internal/ecdhedk", "internal/rawaes",
 	// encrypt-cli's Python-compatibility layer.
 	"cmd/encrypt-cli/internal/argfile", "cmd/encrypt-cli/internal/argparse", "cmd/encrypt-cli/internal/clierr",
 	"cmd/encrypt-cli/internal/pyglob", "cmd/encrypt-cli/internal/pyjson"}
@@ -184,6 +186,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		m + "/cmd/tool":          {m + "/keyring", m + "/encryptsdk"},
 		m + "/keystore":          {m + "/keyring/hierarchy", m + "/encryptsdk"},
 		m + "/internal/kmscases": {m + "/keyring/awskms", m + "/keyring"},
+		m + "/internal/rawaes":   {m + "/algorithms", m + "/format"},
 	}
 	want := []string{
 		"algorithms imports materials; algorithms may import nothing from the module",
@@ -193,9 +196,10 @@ func TestRulesCatchViolations(t *testing.T) {
 		"internal/frame imports materials; internal/frame may import only algorithms, format and internal/wire",
 		"internal/kdf imports algorithms; internal/kdf may import nothing from the module",
 		"internal/kmscases imports keyring; internal/kmscases may import only algorithms, materials, encryptsdk and keyring/awskms",
+		"internal/rawaes imports format; internal/rawaes may import only algorithms and materials",
 		"internal/wire imports format; internal/wire may import only algorithms",
 		"keyring imports third-party package github.com/aws/aws-sdk-go-v2/aws",
-		"keyring/awskms imports format; keyring may import only algorithms, materials, internal/kdf, internal/ecdhedk and keyring packages",
+		"keyring/awskms imports format; keyring may import only algorithms, materials, internal/kdf, internal/ecdhedk, internal/rawaes and keyring packages",
 		"keystore imports encryptsdk; keystore may import only keyring/hierarchy and keyring/awskms",
 		"materials imports format; materials may import only algorithms",
 	}
