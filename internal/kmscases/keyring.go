@@ -20,7 +20,7 @@ func testOneKeyRoundTrip(t *testing.T, newWorld func(testing.TB) *World) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	em := encrypt(t, kr)
+	em := Encrypt(t, kr)
 	if len(em.EncryptedDataKeys) != 1 {
 		t.Fatalf("%d encrypted data keys", len(em.EncryptedDataKeys))
 	}
@@ -28,7 +28,7 @@ func testOneKeyRoundTrip(t *testing.T, newWorld func(testing.TB) *World) {
 	if edk.ProviderID != "aws-kms" || string(edk.ProviderInfo) != keyA || len(edk.Ciphertext) == 0 {
 		t.Fatalf("encrypted data key %q %q", edk.ProviderID, edk.ProviderInfo)
 	}
-	dm := mustDecrypt(t, kr, em)
+	dm := MustDecrypt(t, kr, em)
 	if string(dm.DataKey.ProviderInfo) != keyA {
 		t.Fatalf("DataKey = %q", dm.DataKey.ProviderInfo)
 	}
@@ -45,7 +45,7 @@ func testOneKeyRoundTrip(t *testing.T, newWorld func(testing.TB) *World) {
 		t.Fatalf("%d calls to us-east-1", n)
 	}
 	// The same key by its MRK-aware keyring (it is not an MRK).
-	mustDecrypt(t, must(awskms.NewMRKKeyring(w.Client(t, "us-west-2"), keyA)), em)
+	MustDecrypt(t, must(awskms.NewMRKKeyring(w.Client(t, "us-west-2"), keyA)), em)
 }
 
 func testGeneratorAndKeys(t *testing.T, newWorld func(testing.TB) *World) {
@@ -54,7 +54,7 @@ func testGeneratorAndKeys(t *testing.T, newWorld func(testing.TB) *World) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	em := encrypt(t, kr)
+	em := Encrypt(t, kr)
 	if got := infos(em); !slices.Equal(got, []string{keyA, keyB, keyC, mrkEast}) {
 		t.Fatalf("provider infos %q", got)
 	}
@@ -65,14 +65,14 @@ func testGeneratorAndKeys(t *testing.T, newWorld func(testing.TB) *World) {
 	for _, key := range []string{keyA, keyB, keyC, mrkEast} {
 		w.Reset()
 		region := strings.Split(key, ":")[3]
-		mustDecrypt(t, must(awskms.NewKeyring(w.Client(t, region), key)), em)
+		MustDecrypt(t, must(awskms.NewKeyring(w.Client(t, region), key)), em)
 		if w.Decrypts(key) != 1 || w.Decrypts("") != 1 {
 			t.Fatalf("decrypting with %s: west %+v, east %+v", key, w.West.Calls(), w.East.Calls())
 		}
 	}
 	// The multi-keyring decrypts with its generator first.
 	w.Reset()
-	mustDecrypt(t, kr, em)
+	MustDecrypt(t, kr, em)
 	if w.Decrypts(keyA) != 1 || w.Decrypts("") != 1 {
 		t.Fatalf("calls: %+v", w.West.Calls())
 	}
@@ -80,7 +80,7 @@ func testGeneratorAndKeys(t *testing.T, newWorld func(testing.TB) *World) {
 	// works, and wraps a data key made elsewhere.
 	w.Reset()
 	noGen := must(awskms.NewStrictMultiKeyring(w.Supplier, "", []string{keyC, keyB}))
-	mustDecrypt(t, noGen, em)
+	MustDecrypt(t, noGen, em)
 	if w.Decrypts(keyC) != 1 || w.Decrypts(keyB) != 0 {
 		t.Fatalf("calls: west %+v, east %+v", w.West.Calls(), w.East.Calls())
 	}
@@ -96,13 +96,13 @@ func testAliasAndKeyIDOnEncrypt(t *testing.T, newWorld func(testing.TB) *World) 
 	for _, id := range []string{aliasA, "arn:aws:kms:us-west-2:111122223333:alias/esdk-test", keyAID} {
 		t.Run(id, func(t *testing.T) {
 			kr := must(awskms.NewKeyring(west, id))
-			em := encrypt(t, kr)
+			em := Encrypt(t, kr)
 			if got := infos(em); !slices.Equal(got, []string{keyA}) {
 				t.Fatalf("provider infos %q; want the key ARN", got)
 			}
 			// The same keyring cannot decrypt, and says why.
 			w.Reset()
-			_, err := kr.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
+			_, err := kr.OnDecrypt(context.Background(), DecMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 			if !errors.Is(err, awskms.ErrDecryptNeedsKeyARN) {
 				t.Fatalf("got %v", err)
 			}
@@ -114,17 +114,17 @@ func testAliasAndKeyIDOnEncrypt(t *testing.T, newWorld func(testing.TB) *World) 
 			}
 			// Also through a multi-keyring.
 			mk := must(awskms.NewStrictMultiKeyring(w.Supplier, id, nil))
-			if _, err := mk.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys); !errors.Is(err, awskms.ErrDecryptNeedsKeyARN) {
+			if _, err := mk.OnDecrypt(context.Background(), DecMaterials(t, em.EncryptionContext), em.EncryptedDataKeys); !errors.Is(err, awskms.ErrDecryptNeedsKeyARN) {
 				t.Fatalf("multi-keyring: got %v", err)
 			}
 			// The key ARN decrypts.
-			mustDecrypt(t, must(awskms.NewKeyring(west, keyA)), em)
+			MustDecrypt(t, must(awskms.NewKeyring(west, keyA)), em)
 		})
 	}
 	// A non-ARN identifier in a multi-keyring uses the supplier's default
 	// region.
 	cfgDefault := w.Supplier // no default region
-	if _, err := must(awskms.NewStrictMultiKeyring(cfgDefault, aliasA, nil)).OnEncrypt(context.Background(), encMaterials(t)); err == nil || !strings.Contains(err.Error(), "region") {
+	if _, err := must(awskms.NewStrictMultiKeyring(cfgDefault, aliasA, nil)).OnEncrypt(context.Background(), EncMaterials(t)); err == nil || !strings.Contains(err.Error(), "region") {
 		t.Fatalf("alias without a default region: %v", err)
 	}
 }
@@ -132,14 +132,14 @@ func testAliasAndKeyIDOnEncrypt(t *testing.T, newWorld func(testing.TB) *World) 
 func testWrongEncryptionContext(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
 	kr := must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyA))
-	em := encrypt(t, kr)
+	em := Encrypt(t, kr)
 	for _, ec := range []materials.EncryptionContext{
 		{"purpose": "test", "tenant": "43"},
 		{"purpose": "test"},
 		{"purpose": "test", "tenant": "42", "extra": "x"},
 		nil,
 	} {
-		_, err := kr.OnDecrypt(context.Background(), decMaterials(t, ec), em.EncryptedDataKeys)
+		_, err := kr.OnDecrypt(context.Background(), DecMaterials(t, ec), em.EncryptedDataKeys)
 		var nd *materials.NoDecryptableKeyError
 		var ke *awskms.KMSError
 		var ice *types.InvalidCiphertextException
@@ -151,14 +151,14 @@ func testWrongEncryptionContext(t *testing.T, newWorld func(testing.TB) *World) 
 
 func testKeyNotInKeyringNeverCalled(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
-	em := encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{keyB})))
+	em := Encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{keyB})))
 	w.Reset()
 	for _, kr := range []materials.Keyring{
 		must(awskms.NewKeyring(w.Client(t, "us-east-1"), keyC)),
 		must(awskms.NewMRKKeyring(w.Client(t, "us-west-2"), mrkWest)),
 		must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyD)),
 	} {
-		_, err := kr.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
+		_, err := kr.OnDecrypt(context.Background(), DecMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 		var nd *materials.NoDecryptableKeyError
 		if !errors.As(err, &nd) || len(nd.Errs) != 0 || !strings.Contains(err.Error(), keyA) {
 			t.Fatalf("%v: got %v", kr, err)
@@ -168,7 +168,7 @@ func testKeyNotInKeyringNeverCalled(t *testing.T, newWorld func(testing.TB) *Wor
 		t.Fatalf("%d Decrypt calls", n)
 	}
 	// With keys A and B in the message, B's keyring calls KMS for B only.
-	mustDecrypt(t, must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyB)), em)
+	MustDecrypt(t, must(awskms.NewKeyring(w.Client(t, "us-west-2"), keyB)), em)
 	if w.Decrypts(keyA) != 0 || w.Decrypts(keyB) != 1 {
 		t.Fatalf("calls: %+v", w.West.Calls())
 	}
@@ -177,16 +177,16 @@ func testKeyNotInKeyringNeverCalled(t *testing.T, newWorld func(testing.TB) *Wor
 func testDiscovery(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
 	west := w.Client(t, "us-west-2")
-	em := encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{keyD})))
+	em := Encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyA, []string{keyD})))
 
-	mustDecrypt(t, must(awskms.NewDiscoveryKeyring(west, nil)), em)
+	MustDecrypt(t, must(awskms.NewDiscoveryKeyring(west, nil)), em)
 	if w.Decrypts(keyA) != 1 || w.Decrypts("") != 1 {
 		t.Fatalf("calls: %+v", w.West.Calls())
 	}
 
 	w.Reset()
 	only444 := &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"444455556666"}}
-	dm := mustDecrypt(t, must(awskms.NewDiscoveryKeyring(west, only444)), em)
+	dm := MustDecrypt(t, must(awskms.NewDiscoveryKeyring(west, only444)), em)
 	if string(dm.DataKey.ProviderInfo) != keyD || w.Decrypts(keyA) != 0 || w.Decrypts(keyD) != 1 {
 		t.Fatalf("calls: %+v", w.West.Calls())
 	}
@@ -196,7 +196,7 @@ func testDiscovery(t *testing.T, newWorld func(testing.TB) *World) {
 		{Partition: "aws-cn", AccountIDs: []string{"111122223333", "444455556666"}},
 	} {
 		w.Reset()
-		_, err := must(awskms.NewDiscoveryKeyring(west, f)).OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
+		_, err := must(awskms.NewDiscoveryKeyring(west, f)).OnDecrypt(context.Background(), DecMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 		var nd *materials.NoDecryptableKeyError
 		if !errors.As(err, &nd) || len(nd.Errs) != 0 {
 			t.Fatalf("filter %+v: got %v", f, err)
@@ -208,15 +208,15 @@ func testDiscovery(t *testing.T, newWorld func(testing.TB) *World) {
 
 	// A message whose first key is in another region: the discovery
 	// multi-keyring decrypts it in that region and never asks us-west-2.
-	em2 := encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyC, nil)))
+	em2 := Encrypt(t, must(awskms.NewStrictMultiKeyring(w.Supplier, keyC, nil)))
 	w.Reset()
 	dk := must(awskms.NewDiscoveryMultiKeyring(w.Supplier, []string{"us-west-2", "us-east-1"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}}))
-	mustDecrypt(t, dk, em2)
+	MustDecrypt(t, dk, em2)
 	if len(w.West.Calls()) != 0 || w.East.Count("Decrypt", keyC) != 1 {
 		t.Fatalf("calls: west %+v, east %+v", w.West.Calls(), w.East.Calls())
 	}
 	// Discovery keyrings cannot encrypt, even a data key made elsewhere.
-	m := encMaterials(t)
+	m := EncMaterials(t)
 	m.PlaintextDataKey = make([]byte, 32)
 	if _, err := dk.OnEncrypt(context.Background(), m); !errors.Is(err, materials.ErrEncryptNotSupported) {
 		t.Fatalf("OnEncrypt: %v", err)
@@ -226,47 +226,47 @@ func testDiscovery(t *testing.T, newWorld func(testing.TB) *World) {
 func testMRKAcrossRegions(t *testing.T, newWorld func(testing.TB) *World) {
 	w := newWorld(t)
 	east, west := w.Client(t, "us-east-1"), w.Client(t, "us-west-2")
-	em := encrypt(t, must(awskms.NewMRKKeyring(east, mrkEast)))
+	em := Encrypt(t, must(awskms.NewMRKKeyring(east, mrkEast)))
 	if got := infos(em); !slices.Equal(got, []string{mrkEast}) {
 		t.Fatalf("provider infos %q", got)
 	}
 
 	// The us-west-2 replica decrypts, calling only us-west-2 with its own ARN.
 	w.Reset()
-	mustDecrypt(t, must(awskms.NewMRKKeyring(west, mrkWest)), em)
+	MustDecrypt(t, must(awskms.NewMRKKeyring(west, mrkWest)), em)
 	if w.West.Count("Decrypt", mrkWest) != 1 || len(w.East.Calls()) != 0 {
 		t.Fatalf("calls: west %+v, east %+v", w.West.Calls(), w.East.Calls())
 	}
 	// So do the MRK multi-keyring and the MRK discovery keyrings.
-	mustDecrypt(t, must(awskms.NewMRKMultiKeyring(w.Supplier, mrkWest, []string{keyB})), em)
-	mustDecrypt(t, must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", nil)), em)
-	mustDecrypt(t, must(awskms.NewMRKDiscoveryMultiKeyring(w.Supplier, []string{"us-west-2"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}})), em)
+	MustDecrypt(t, must(awskms.NewMRKMultiKeyring(w.Supplier, mrkWest, []string{keyB})), em)
+	MustDecrypt(t, must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", nil)), em)
+	MustDecrypt(t, must(awskms.NewMRKDiscoveryMultiKeyring(w.Supplier, []string{"us-west-2"}, &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"111122223333"}})), em)
 	if n := len(w.East.Calls()); n != 0 {
 		t.Fatalf("%d calls to us-east-1", n)
 	}
 
 	// The strict keyring with the replica's ARN does not match.
 	w.Reset()
-	if _, err := must(awskms.NewKeyring(west, mrkWest)).OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys); err == nil {
+	if _, err := must(awskms.NewKeyring(west, mrkWest)).OnDecrypt(context.Background(), DecMaterials(t, em.EncryptionContext), em.EncryptedDataKeys); err == nil {
 		t.Fatal("strict keyring decrypted with another region's MRK")
 	}
 	// An MRK discovery keyring filtered to another account does not call.
-	_, err := must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"444455556666"}})).OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
+	_, err := must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", &awskms.DiscoveryFilter{Partition: "aws", AccountIDs: []string{"444455556666"}})).OnDecrypt(context.Background(), DecMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 	if err == nil || w.Decrypts("") != 0 {
 		t.Fatalf("filtered MRK discovery: %v, %d calls", err, w.Decrypts(""))
 	}
 
 	// A non-MRK key of another region is not used by an MRK discovery
 	// keyring: key C (us-east-1) with the us-west-2 keyring.
-	emC := encrypt(t, must(awskms.NewKeyring(east, keyC)))
+	emC := Encrypt(t, must(awskms.NewKeyring(east, keyC)))
 	w.Reset()
-	if _, err := must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", nil)).OnDecrypt(context.Background(), decMaterials(t, emC.EncryptionContext), emC.EncryptedDataKeys); err == nil {
+	if _, err := must(awskms.NewMRKDiscoveryKeyring(west, "us-west-2", nil)).OnDecrypt(context.Background(), DecMaterials(t, emC.EncryptionContext), emC.EncryptedDataKeys); err == nil {
 		t.Fatal("MRK discovery keyring used a non-MRK key of another region")
 	}
 	if n := w.Decrypts(""); n != 0 {
 		t.Fatalf("%d Decrypt calls", n)
 	}
-	mustDecrypt(t, must(awskms.NewMRKDiscoveryKeyring(east, "us-east-1", nil)), emC)
+	MustDecrypt(t, must(awskms.NewMRKDiscoveryKeyring(east, "us-east-1", nil)), emC)
 
 	// The MRK discovery keyring refuses a client of another region.
 	if _, err := awskms.NewMRKDiscoveryKeyring(east, "us-west-2", nil); err == nil {
@@ -294,7 +294,7 @@ func testConcurrentKeyrings(t *testing.T, newWorld func(testing.TB) *World) {
 	for g := range 16 {
 		wg.Go(func() {
 			for range 4 {
-				m, err := kr.OnEncrypt(context.Background(), encMaterials(t))
+				m, err := kr.OnEncrypt(context.Background(), EncMaterials(t))
 				if err != nil {
 					errs <- err
 					return
@@ -303,7 +303,7 @@ func testConcurrentKeyrings(t *testing.T, newWorld func(testing.TB) *World) {
 				if g%2 == 1 {
 					dec = dk
 				}
-				out, err := dec.OnDecrypt(context.Background(), decMaterials(t, m.EncryptionContext), m.EncryptedDataKeys)
+				out, err := dec.OnDecrypt(context.Background(), DecMaterials(t, m.EncryptionContext), m.EncryptedDataKeys)
 				if err != nil {
 					errs <- err
 					return

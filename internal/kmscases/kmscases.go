@@ -104,7 +104,10 @@ func Run(t *testing.T, newWorld func(testing.TB) *World) {
 	}
 }
 
-func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
+// Helpers of the cases, for the KMS keyring tests of both modules too.
+
+// SuiteOf returns the suite id or fails the test.
+func SuiteOf(t testing.TB, id algorithms.ID) algorithms.Suite {
 	t.Helper()
 	s, err := algorithms.Lookup(id)
 	if err != nil {
@@ -113,20 +116,23 @@ func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
 	return s
 }
 
-var testEC = materials.EncryptionContext{"purpose": "test", "tenant": "42"}
+// EC is the encryption context of EncMaterials.
+var EC = materials.EncryptionContext{"purpose": "test", "tenant": "42"}
 
-func encMaterials(t testing.TB) materials.EncryptionMaterials {
-	return materials.EncryptionMaterials{Suite: suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), EncryptionContext: testEC.Clone()}
+// EncMaterials are fresh encryption materials of suite 0x0478 with EC.
+func EncMaterials(t testing.TB) materials.EncryptionMaterials {
+	return materials.EncryptionMaterials{Suite: SuiteOf(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), EncryptionContext: EC.Clone()}
 }
 
-func decMaterials(t testing.TB, ec materials.EncryptionContext) materials.DecryptionMaterials {
-	return materials.DecryptionMaterials{Suite: suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), EncryptionContext: ec}
+// DecMaterials are decryption materials of suite 0x0478 with ec.
+func DecMaterials(t testing.TB, ec materials.EncryptionContext) materials.DecryptionMaterials {
+	return materials.DecryptionMaterials{Suite: SuiteOf(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), EncryptionContext: ec}
 }
 
-// encrypt runs kr.OnEncrypt on fresh materials.
-func encrypt(t testing.TB, kr materials.Keyring) materials.EncryptionMaterials {
+// Encrypt runs kr.OnEncrypt on fresh materials.
+func Encrypt(t testing.TB, kr materials.Keyring) materials.EncryptionMaterials {
 	t.Helper()
-	m, err := kr.OnEncrypt(context.Background(), encMaterials(t))
+	m, err := kr.OnEncrypt(context.Background(), EncMaterials(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,10 +142,10 @@ func encrypt(t testing.TB, kr materials.Keyring) materials.EncryptionMaterials {
 	return m
 }
 
-// mustDecrypt checks that kr recovers the data key of em.
-func mustDecrypt(t testing.TB, kr materials.Keyring, em materials.EncryptionMaterials) materials.DecryptionMaterials {
+// MustDecrypt checks that kr recovers the data key of em.
+func MustDecrypt(t testing.TB, kr materials.Keyring, em materials.EncryptionMaterials) materials.DecryptionMaterials {
 	t.Helper()
-	dm, err := kr.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
+	dm, err := kr.OnDecrypt(context.Background(), DecMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
 	if err != nil {
 		t.Fatalf("%v: %v", kr, err)
 	}

@@ -32,10 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
-	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/internal/kmscases"
 	"github.com/go-esdk/esdk/keyring/awskms"
-	"github.com/go-esdk/esdk/materials"
 )
 
 // The keys of the fake world (the same as those of the test KMS's seed
@@ -376,47 +374,12 @@ func (w *world) decrypts(keyID string) int {
 	return w.west.Count("Decrypt", keyID) + w.east.Count("Decrypt", keyID)
 }
 
-func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
-	t.Helper()
-	s, err := algorithms.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-var testEC = materials.EncryptionContext{"purpose": "test", "tenant": "42"}
-
-func encMaterials(t testing.TB) materials.EncryptionMaterials {
-	return materials.EncryptionMaterials{Suite: suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), EncryptionContext: testEC.Clone()}
-}
-
-func decMaterials(t testing.TB, ec materials.EncryptionContext) materials.DecryptionMaterials {
-	return materials.DecryptionMaterials{Suite: suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), EncryptionContext: ec}
-}
-
-// encrypt runs kr.OnEncrypt on fresh materials.
-func encrypt(t testing.TB, kr materials.Keyring) materials.EncryptionMaterials {
-	t.Helper()
-	m, err := kr.OnEncrypt(context.Background(), encMaterials(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.PlaintextDataKey) != 32 || len(m.EncryptedDataKeys) == 0 {
-		t.Fatalf("OnEncrypt gave a %d-byte data key and %d encrypted data keys", len(m.PlaintextDataKey), len(m.EncryptedDataKeys))
-	}
-	return m
-}
-
-// mustDecrypt checks that kr recovers the data key of em.
-func mustDecrypt(t testing.TB, kr materials.Keyring, em materials.EncryptionMaterials) materials.DecryptionMaterials {
-	t.Helper()
-	dm, err := kr.OnDecrypt(context.Background(), decMaterials(t, em.EncryptionContext), em.EncryptedDataKeys)
-	if err != nil {
-		t.Fatalf("%v: %v", kr, err)
-	}
-	if !slices.Equal(dm.PlaintextDataKey, em.PlaintextDataKey) {
-		t.Fatalf("%v: decrypted a different data key", kr)
-	}
-	return dm
-}
+// Helpers shared with the KMS cases.
+var (
+	suite        = kmscases.SuiteOf
+	testEC       = kmscases.EC
+	encMaterials = kmscases.EncMaterials
+	decMaterials = kmscases.DecMaterials
+	encrypt      = kmscases.Encrypt
+	mustDecrypt  = kmscases.MustDecrypt
+)

@@ -5,10 +5,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/internal/kmscases"
 	"github.com/go-esdk/esdk/keyring/awskms"
 	"github.com/go-esdk/esdk/kmstest"
-	"github.com/go-esdk/esdk/materials"
 )
 
 // The keys of the seed files in testdata.
@@ -69,37 +68,14 @@ func (w *world) decrypts(keyID string) int {
 	return w.west.Count("Decrypt", keyID) + w.east.Count("Decrypt", keyID)
 }
 
-func suite(t testing.TB, id algorithms.ID) algorithms.Suite {
-	t.Helper()
-	s, err := algorithms.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-var testEC = materials.EncryptionContext{"purpose": "test", "tenant": "42"}
-
-func encMaterials(t testing.TB) materials.EncryptionMaterials {
-	return materials.EncryptionMaterials{Suite: suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), EncryptionContext: testEC.Clone()}
-}
-
-func decMaterials(t testing.TB, ec materials.EncryptionContext) materials.DecryptionMaterials {
-	return materials.DecryptionMaterials{Suite: suite(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY), EncryptionContext: ec}
-}
-
-// encrypt runs kr.OnEncrypt on fresh materials.
-func encrypt(t testing.TB, kr materials.Keyring) materials.EncryptionMaterials {
-	t.Helper()
-	m, err := kr.OnEncrypt(context.Background(), encMaterials(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.PlaintextDataKey) != 32 || len(m.EncryptedDataKeys) == 0 {
-		t.Fatalf("OnEncrypt gave a %d-byte data key and %d encrypted data keys", len(m.PlaintextDataKey), len(m.EncryptedDataKeys))
-	}
-	return m
-}
+// Helpers shared with the KMS cases.
+var (
+	suite        = kmscases.SuiteOf
+	testEC       = kmscases.EC
+	encMaterials = kmscases.EncMaterials
+	decMaterials = kmscases.DecMaterials
+	encrypt      = kmscases.Encrypt
+)
 
 func must[T any](v T, err error) T {
 	if err != nil {
