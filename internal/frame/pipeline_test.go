@@ -2,8 +2,11 @@ package frame
 
 import (
 	"bytes"
+	"errors"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/internal/wire"
@@ -47,22 +50,22 @@ func TestBatchMatchesSequential(t *testing.T) {
 	src := pattern(200*4096, 1)
 	want := sealOneByOne(c, src, 5)
 	for _, helpers := range []int{0, 1, 2, 8} {
-		b := c.NewSealBatchAt(make([]byte, len(want)), src, 5)
-		b.Start(helpers)
+		b := c.newSealBatchAt(make([]byte, len(want)), src, 5)
+		b.start(helpers)
 		var s Scratch
-		b.Wait(&s)
-		if !bytes.Equal(b.Sealed(), want) {
+		b.wait(&s)
+		if !bytes.Equal(b.sealed(), want) {
 			t.Fatalf("%d helpers: sealed batch differs from frames sealed one by one", helpers)
 		}
 
-		o := c.NewOpenBatch(200)
+		o := c.newOpenBatch(200)
 		slot := len(want) / 200
 		for i := range 200 {
 			f := bytes.Clone(want[i*slot : (i+1)*slot])
 			o.frames = append(o.frames, format.Frame{Seq: 5 + uint32(i), IV: f[4:16], Sealed: f[16:], Raw: f})
 		}
-		o.Start(helpers)
-		o.Wait(&s)
+		o.start(helpers)
+		o.wait(&s)
 		for i := range 200 {
 			if o.errs[i] != nil || !bytes.Equal(o.plain[i], src[i*4096:(i+1)*4096]) {
 				t.Fatalf("%d helpers: frame %d opened wrongly (%v)", helpers, i, o.errs[i])
@@ -76,19 +79,19 @@ func TestBatchMatchesSequential(t *testing.T) {
 // earlier generation claims nothing of the next.
 func TestBatchReuse(t *testing.T) {
 	c := testCipher(t, 1024)
-	b := c.NewSealBatch(64)
+	b := c.newSealBatch(64)
 	var s Scratch
 	for gen := range 50 {
 		src := pattern(64*1024, byte(gen))
-		b.Grow(64 * b.slotLen)
+		b.grow(64 * b.slotLen)
 		b.n, b.src, b.firstSeq = 64, src, uint32(1+64*gen)
 		stale := uint32(b.claim.Load() >> 32)
-		b.Start(2)
-		b.Wait(&s)
-		if !bytes.Equal(b.Sealed(), sealOneByOne(c, src, uint32(1+64*gen))) {
+		b.start(2)
+		b.wait(&s)
+		if !bytes.Equal(b.sealed(), sealOneByOne(c, src, uint32(1+64*gen))) {
 			t.Fatalf("generation %d sealed wrongly", gen)
 		}
-		b.Reset()
+		b.reset()
 		before := bytes.Clone(b.slab)
 		b.work(&s, stale, 64, b.chunkFrames()) // a helper that woke up late
 		if !bytes.Equal(before, b.slab) {
@@ -97,8 +100,8 @@ func TestBatchReuse(t *testing.T) {
 	}
 }
 
-// TestRecycledOpenBatch: an open batch given back with PutOpenBatch is
-// handed out again for another cipher with its buffers cleared, and a
+// TestRecycledOpenBatch: an open batch given back to the pool of a
+// finished stream is handed out again for another cipher, reset, and a
 // helper holding a ticket for its earlier use, running while the batch
 // changes hands, claims nothing and touches nothing but the claim counter
 // (the race detector checks the latter).
@@ -106,35 +109,29 @@ func TestRecycledOpenBatch(t *testing.T) {
 	c1, c2 := testCipher(t, 1024), testCipher(t, 1024)
 	var s Scratch
 	for round := range 20 {
-		b := c1.GetOpenBatch(8)
-		buf := append(b.ReadBuffer(0, 1100), "secret plaintext"...)
-		b.Add(format.Frame{Seq: 1, Raw: buf})
-		b.Start(0)
-		b.Wait(&s)
+		b := c1.newOpenBatch(8)
+		b.frames = append(b.frames, format.Frame{Seq: 1, Raw: []byte("secret plaintext")})
+		b.start(0)
+		b.wait(&s)
 		stale := uint32(b.claim.Load() >> 32)
-		b.Reset()
-		PutOpenBatch(b)
+		b.reset()
+		b.c = nil
+		openBatches.Put(b)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			var hs Scratch
 			b.work(&hs, stale, 1, 1) // a helper that woke up late
 		}()
-		got := c2.GetOpenBatch(8)
+		o := &Opener{c: c2, in: &Input{}, frameCap: 8}
+		got := o.take()
 		<-done
-		if got == b {
-			if got.c != c2 || got.Len() != 0 {
-				t.Fatalf("round %d: a recycled batch was not reset for its new cipher", round)
-			}
-			if rb := got.ReadBuffer(0, 0); bytes.Contains(rb[:cap(rb)], []byte("secret")) {
-				t.Fatalf("round %d: a recycled read buffer still holds plaintext", round)
-			}
+		if got == b && (got.c != c2 || got.len() != 0) {
+			t.Fatalf("round %d: a recycled batch was not reset for its new cipher", round)
 		}
-		if got.Cap() != 8 {
-			t.Fatalf("round %d: batch of %d frames, want 8", round, got.Cap())
+		if cap(got.frames) != 8 {
+			t.Fatalf("round %d: batch of %d frames, want 8", round, cap(got.frames))
 		}
-		got.Reset()
-		PutOpenBatch(got)
 	}
 }
 
@@ -149,10 +146,10 @@ func TestBatchesShareThePool(t *testing.T) {
 			src := pattern(300*512, byte(g))
 			want := sealOneByOne(c, src, 1)
 			for range 20 {
-				b := c.NewSealBatchAt(make([]byte, len(want)), src, 1)
-				b.Start(3)
-				b.Wait(&s)
-				if !bytes.Equal(b.Sealed(), want) {
+				b := c.newSealBatchAt(make([]byte, len(want)), src, 1)
+				b.start(3)
+				b.wait(&s)
+				if !bytes.Equal(b.sealed(), want) {
 					t.Errorf("stream %d: sealed wrongly", g)
 					return
 				}
@@ -175,12 +172,82 @@ func TestBatchMisuse(t *testing.T) {
 		}()
 		f()
 	}
-	b := c.NewSealBatchAt(make([]byte, 4*(wire.RegularFrameHeaderLen+1024+16)), pattern(4096, 0), 1)
-	b.Start(0)
-	mustPanic("Start twice", func() { b.Start(0) })
-	mustPanic("Reset before Wait", b.Reset)
+	b := c.newSealBatchAt(make([]byte, 4*(wire.RegularFrameHeaderLen+1024+16)), pattern(4096, 0), 1)
+	b.start(0)
+	mustPanic("Start twice", func() { b.start(0) })
+	mustPanic("Reset before Wait", b.reset)
 	var s Scratch
-	b.Wait(&s)
-	b.Wait(&s) // a second Wait does nothing
-	b.Reset()
+	b.wait(&s)
+	b.wait(&s) // a second Wait does nothing
+	b.reset()
+}
+
+// TestPoolFaultIsAnError: a fault while sealing or opening a chunk — here
+// a seal batch whose source is too short, which only a bug of the caller
+// package could produce — never takes the process down from a pool
+// goroutine: it ends the batch and surfaces as ErrInternal from Err, on
+// the goroutine that waits.
+func TestPoolFaultIsAnError(t *testing.T) {
+	c := testCipher(t, 1024)
+	for _, helpers := range []int{0, 1, 4} {
+		src := pattern(256*1024, 2)
+		dst := make([]byte, 256*(1024+16+wire.RegularFrameHeaderLen))
+		b := c.newSealBatchAt(dst, src, 1)
+		b.src = src[: len(src)/2 : len(src)/2] // frames past the middle have no plaintext
+		b.start(helpers)
+		var s Scratch
+		b.wait(&s)
+		if err := b.err(); !errors.Is(err, ErrInternal) {
+			t.Errorf("%d helpers: err() = %v, want ErrInternal", helpers, err)
+		}
+		b.reset()
+		if err := b.err(); err != nil {
+			t.Errorf("%d helpers: Err() after Reset = %v", helpers, err)
+		}
+	}
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// TestPoolFollowsGOMAXPROCS: the pool never runs more workers than
+// GOMAXPROCS, grows when it is raised, shrinks when it is lowered, and
+// leaves no worker behind once idle.
+func TestPoolFollowsGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer idleExit.Store(idleExit.Load())
+	idleExit.Store(int64(50 * time.Millisecond))
+	c := testCipher(t, 1024)
+	src := pattern(256*1024, 3)
+	run := func() {
+		b := c.newSealBatchAt(make([]byte, len(sealOneByOne(c, src, 1))), src, 1)
+		b.start(8)
+		var s Scratch
+		b.wait(&s)
+	}
+	runtime.GOMAXPROCS(3)
+	run()
+	if n := pool.running.Load(); n < 1 || n > 3 {
+		t.Errorf("GOMAXPROCS 3: %d workers", n)
+	}
+	runtime.GOMAXPROCS(1)
+	run()
+	if !waitFor(func() bool { return pool.running.Load() <= 1 }) {
+		t.Errorf("GOMAXPROCS 1: still %d workers", pool.running.Load())
+	}
+	runtime.GOMAXPROCS(4)
+	run()
+	if n := pool.running.Load(); n < 1 || n > 4 {
+		t.Errorf("GOMAXPROCS 4: %d workers", n)
+	}
+	if !waitFor(func() bool { return pool.running.Load() == 0 }) {
+		t.Errorf("%d workers left after the pool went idle", pool.running.Load())
+	}
 }
