@@ -50,10 +50,9 @@ type Decryptor struct {
 	workers  int
 	op       *frame.Opener // the body's frames, authenticated and decrypted
 
-	out  []byte // verified plaintext not yet returned
-	all  []byte // BufferUntilVerified: everything so far
-	done bool   // the whole message has been verified
-	err  error
+	out []byte // verified plaintext not yet returned
+	all []byte // BufferUntilVerified: everything so far
+	err error
 }
 
 // Decrypt reads and authenticates the message header from src, obtains the
@@ -301,7 +300,7 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
-		d.setErr(d.next())
+		d.err = d.next()
 	}
 	n := copy(p, d.out)
 	d.out = d.out[n:]
@@ -328,12 +327,9 @@ func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 			}
 			return total, d.err
 		}
-		d.setErr(d.next())
+		d.err = d.next()
 	}
 }
-
-// setErr records the result of next.
-func (d *Decryptor) setErr(err error) { d.err = err }
 
 // next sets d.out to the next verified plaintext. It returns io.EOF once
 // the message is complete and verified.
@@ -383,7 +379,6 @@ func (d *Decryptor) finish() error {
 	if err := d.mr.ExpectEOF(); err != nil {
 		return err
 	}
-	d.done = true
 	return nil
 }
 

@@ -38,8 +38,9 @@ type batch struct {
 
 	// Opening: frames are opened in place, or into out[i] when out is set;
 	// plain[i] receives the plaintext of frames[i] and errs[i] its error.
-	open   bool
-	frames []format.Frame
+	open      bool
+	capFrames int // the most frames an open batch takes
+	frames    []format.Frame
 	out    [][]byte
 	plain  [][]byte
 	errs   []error
@@ -80,12 +81,23 @@ func (c *Cipher) newSealBatchAt(dst, src []byte, firstSeq uint32) *batch {
 	return b
 }
 
-// newOpenBatch returns a batch that opens up to frames frames.
+// newOpenBatch returns a batch that opens up to frames frames. Its
+// arrays grow as frames are added, so that a batch of a short message
+// stays small.
 func (c *Cipher) newOpenBatch(frames int) *batch {
-	return &batch{
-		c: c, open: true, done: make(chan struct{}, 1),
-		frames: make([]format.Frame, 0, frames), plain: make([][]byte, frames),
-		errs: make([]error, frames),
+	return &batch{c: c, open: true, capFrames: frames, done: make(chan struct{}, 1)}
+}
+
+// add appends a frame to an open batch, to be opened into out if out is
+// not nil, else in place.
+func (b *batch) add(f format.Frame, out []byte) {
+	b.frames = append(b.frames, f)
+	if out != nil {
+		b.out = append(b.out, out)
+	}
+	if len(b.plain) < len(b.frames) {
+		b.plain = append(b.plain, nil)
+		b.errs = append(b.errs, nil)
 	}
 }
 

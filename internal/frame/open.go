@@ -178,7 +178,7 @@ func (o *Opener) readBatch() *batch {
 	o.in.begin(b.seg, o.segSize())
 	b.seg = nil
 	o.lastSeg = len(o.in.seg.b)
-	for i := 0; i < cap(b.frames); i++ {
+	for i := 0; i < b.capFrames; i++ {
 		if i > 0 && o.in.room() < o.slot {
 			break // the next frame would not fit: it starts the next batch
 		}
@@ -187,7 +187,7 @@ func (o *Opener) readBatch() *batch {
 			b.readErr = err
 			break
 		}
-		b.frames = append(b.frames, f)
+		b.add(f, nil)
 		if o.hash != nil && o.hashes == nil {
 			o.hash.Write(f.Raw) // before the frame is opened in place
 		}
@@ -248,7 +248,7 @@ func (o *Opener) take() *batch {
 		// A message in memory: its batches are not recycled.
 		return o.c.newOpenBatch(o.frameCap)
 	}
-	if b, ok := openBatches.Get().(*batch); ok && cap(b.frames) == o.frameCap {
+	if b, ok := openBatches.Get().(*batch); ok && b.capFrames == o.frameCap {
 		b.c = o.c
 		return b
 	}
@@ -350,7 +350,7 @@ func (o *Opener) AppendAll(dst []byte, bodyLen int) ([]byte, error) {
 			b := o.take()
 			b.reset()
 			b.single = o.single
-			for i := 0; i < cap(b.frames) && !final; i++ {
+			for i := 0; i < b.capFrames && !final; i++ {
 				f, err := o.read()
 				if err != nil {
 					return fail(err)
@@ -359,8 +359,7 @@ func (o *Opener) AppendAll(dst []byte, bodyLen int) ([]byte, error) {
 					o.hash.Write(f.Raw)
 				}
 				n := f.ContentLen()
-				b.frames = append(b.frames, f)
-				b.out = append(b.out, dst[len(dst):len(dst)+n])
+				b.add(f, dst[len(dst):len(dst)+n])
 				dst = dst[:len(dst)+n]
 				final = f.Final
 			}
@@ -401,7 +400,9 @@ func (o *Opener) AppendAll(dst []byte, bodyLen int) ([]byte, error) {
 // time. The error names the first frame that did not open.
 func (c *Cipher) OpenFrames(frames []format.Frame, workers int) ([][]byte, error) {
 	b := c.newOpenBatch(len(frames))
-	b.frames = append(b.frames, frames...)
+	for _, f := range frames {
+		b.add(f, nil)
+	}
 	var s Scratch
 	b.start(helpers(workers))
 	b.wait(&s)

@@ -346,7 +346,7 @@ func TestOpenerFaultIsAnError(t *testing.T) {
 		b := c.newOpenBatch(64)
 		for i := range 64 {
 			raw := bytes.Clone(sealed[i*slot : (i+1)*slot])
-			b.frames = append(b.frames, format.Frame{Seq: uint32(i + 1), Sealed: raw[16:], Raw: raw})
+			b.add(format.Frame{Seq: uint32(i + 1), Sealed: raw[16:], Raw: raw}, nil)
 		}
 		b.start(helpers)
 		var s Scratch

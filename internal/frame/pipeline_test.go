@@ -62,7 +62,7 @@ func TestBatchMatchesSequential(t *testing.T) {
 		slot := len(want) / 200
 		for i := range 200 {
 			f := bytes.Clone(want[i*slot : (i+1)*slot])
-			o.frames = append(o.frames, format.Frame{Seq: 5 + uint32(i), IV: f[4:16], Sealed: f[16:], Raw: f})
+			o.add(format.Frame{Seq: 5 + uint32(i), IV: f[4:16], Sealed: f[16:], Raw: f}, nil)
 		}
 		o.start(helpers)
 		o.wait(&s)
@@ -110,7 +110,7 @@ func TestRecycledOpenBatch(t *testing.T) {
 	var s Scratch
 	for round := range 20 {
 		b := c1.newOpenBatch(8)
-		b.frames = append(b.frames, format.Frame{Seq: 1, Raw: []byte("secret plaintext")})
+		b.add(format.Frame{Seq: 1, Raw: []byte("secret plaintext")}, nil)
 		b.start(0)
 		b.wait(&s)
 		stale := uint32(b.claim.Load() >> 32)
@@ -129,8 +129,8 @@ func TestRecycledOpenBatch(t *testing.T) {
 		if got == b && (got.c != c2 || got.len() != 0) {
 			t.Fatalf("round %d: a recycled batch was not reset for its new cipher", round)
 		}
-		if cap(got.frames) != 8 {
-			t.Fatalf("round %d: batch of %d frames, want 8", round, cap(got.frames))
+		if got.capFrames != 8 {
+			t.Fatalf("round %d: batch of %d frames, want 8", round, got.capFrames)
 		}
 	}
 }
