@@ -41,10 +41,10 @@ type batch struct {
 	open      bool
 	capFrames int // the most frames an open batch takes
 	frames    []format.Frame
-	out    [][]byte
-	plain  [][]byte
-	errs   []error
-	single bool // the one frame is a non-framed body
+	out       [][]byte
+	plain     [][]byte
+	errs      []error
+	single    bool // the one frame is a non-framed body
 	// seg is the read buffer that holds the frames of a stream's batch
 	// (see input); it stays with the batch when the batch is reused.
 	seg *segment
