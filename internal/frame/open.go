@@ -39,7 +39,7 @@ type Opener struct {
 	batches  int      // batches in existence
 	depth    int      // the most batches there may be
 	frameCap int      // frames per batch
-	lastSeg  int      // read buffer size of the last batch
+	lastRead int      // bytes the last batch read into its buffer
 	done     bool     // the final frame was released
 	err      error
 }
@@ -69,7 +69,7 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 	// before is consumed.
 	o.depth++
 	if in != nil {
-		o.lastSeg = len(in.seg.b)
+		o.lastRead = len(in.seg.b)
 		if o.hash != nil && o.workers > 1 {
 			// A sequential stream hashes each frame as it reads it.
 			o.startHasher()
@@ -177,7 +177,6 @@ func (o *Opener) readBatch() *batch {
 	b.single = o.single
 	o.in.begin(b.seg, o.segSize())
 	b.seg = nil
-	o.lastSeg = len(o.in.seg.b)
 	for i := 0; i < b.capFrames; i++ {
 		if i > 0 && o.in.room() < o.slot {
 			break // the next frame would not fit: it starts the next batch
@@ -199,6 +198,7 @@ func (o *Opener) readBatch() *batch {
 		// The buffer holds this batch's frames: the batch owns it now.
 		b.seg = o.in.seg
 	}
+	o.lastRead = o.in.r
 	if o.hashes != nil {
 		o.hashes.send(b)
 		if b.ends() {
@@ -219,9 +219,10 @@ func (o *Opener) read() (format.Frame, error) {
 }
 
 // segSize is the read buffer size for the next batch: room for what has
-// been read ahead and a whole frame, and at least twice the last batch's
-// (up to a full batch), so that buffers grow to what the message needs;
-// only what is left when the input has ended.
+// been read ahead and a whole frame, and at least twice what the last
+// batch read (up to a full batch), so that buffers grow to what the
+// message needs and the source delivers; only what is left when the
+// input has ended.
 func (o *Opener) segSize() int {
 	carry := o.in.Buffered()
 	if o.in.ended() || o.single {
@@ -229,7 +230,7 @@ func (o *Opener) segSize() int {
 	}
 	// A frame above 1 MiB is read into a buffer grown as it arrives.
 	next := carry + min(o.slot, 1<<20)
-	return max(next, min(2*o.lastSeg, o.maxSeg))
+	return max(next, min(2*o.lastRead, o.maxSeg))
 }
 
 // openBatches recycles the open batches of finished streams.
@@ -245,8 +246,13 @@ func (o *Opener) take() *batch {
 	}
 	o.batches++
 	if o.in == nil {
-		// A message in memory: its batches are not recycled.
-		return o.c.newOpenBatch(o.frameCap)
+		// A message in memory: its batches, sized to it, are not recycled.
+		b := o.c.newOpenBatch(o.frameCap)
+		b.frames = make([]format.Frame, 0, o.frameCap)
+		b.out = make([][]byte, 0, o.frameCap)
+		b.plain = make([][]byte, 0, o.frameCap)
+		b.errs = make([]error, 0, o.frameCap)
+		return b
 	}
 	if b, ok := openBatches.Get().(*batch); ok && b.capFrames == o.frameCap {
 		b.c = o.c
