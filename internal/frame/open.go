@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -268,11 +269,14 @@ func (o *Opener) frameBuffered() bool {
 	return !o.single && (o.local || o.in.Buffered() >= o.slot)
 }
 
-// Close ends the stream, recycling its buffers; the Opener must not be
-// used again. Closing after io.EOF or an error does nothing more.
+// errClosed is what Next returns after Close.
+var errClosed = errors.New("frame: Opener is closed")
+
+// Close ends the stream, recycling its buffers; Next then fails. Closing
+// after io.EOF or an error does nothing more.
 func (o *Opener) Close() {
 	if o.err == nil {
-		o.fail(io.ErrClosedPipe)
+		o.fail(errClosed)
 	}
 }
 
