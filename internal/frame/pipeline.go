@@ -55,9 +55,11 @@
 // verified, and frames only in order; the final frame (and a non-framed
 // body) only after the finish function (the signature and end-of-input
 // checks) has succeeded, so no plaintext of an unauthenticated frame, and
-// no final plaintext of an unverified message, is ever released. A failed
-// frame stops the stream: its error, and every later call's, is the first
-// error met, and so is a read error after the last released frame.
+// no final plaintext of an unverified message, is ever released. The
+// first error ends the stream and is returned by every later call: a
+// frame that did not verify (after the frames before it were released),
+// a read or parse error (after every frame read before it), a failed
+// finish (the final frame's plaintext is cleared, not released).
 //
 // # Faults and goroutines
 //
