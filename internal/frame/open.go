@@ -229,8 +229,12 @@ func (o *Opener) segSize() int {
 	if o.in.ended() || o.single {
 		return carry // a non-framed body grows the buffer as it arrives
 	}
-	// A frame above 1 MiB is read into a buffer grown as it arrives.
-	next := carry + min(o.slot, 1<<20)
+	next := carry + o.slot
+	if o.slot > 1<<20+64 {
+		// A frame above 1 MiB is read into a buffer grown as its bytes
+		// arrive, never to a length the header merely declares.
+		next = carry + minSegment
+	}
 	return max(next, min(2*o.lastRead, o.maxSeg))
 }
 

@@ -718,3 +718,25 @@ func TestPoolFollowsGOMAXPROCS(t *testing.T) {
 		t.Errorf("%d workers left after the pool went idle", pool.running.Load())
 	}
 }
+
+// TestDeclaredFrameLengthIsNotAllocated: a message that declares 1 GiB
+// frames but holds a short final frame is read, from a source that is not
+// local, into buffers that grow with the bytes that arrive, not with the
+// declared length.
+func TestDeclaredFrameLengthIsNotAllocated(t *testing.T) {
+	c := testCipher(t, 1<<30)
+	pt := pattern(3000, 8)
+	msg := message(t, c, pt)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	st := openStream(t, c, msg, 2, false, nil, nil)
+	st.drain()
+	runtime.ReadMemStats(&after)
+	if st.err != io.EOF || !bytes.Equal(st.got, pt) {
+		t.Fatalf("released %d bytes, %v", len(st.got), st.err)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 64<<10 {
+		t.Errorf("a %d-byte message declaring 1 GiB frames allocated %d bytes", len(msg), a)
+	}
+}
