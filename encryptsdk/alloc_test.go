@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/go-esdk/esdk/algorithms"
@@ -133,6 +134,61 @@ func TestStreamDecryptAllocations(t *testing.T) {
 				t.Logf("suite %v, concurrency %d, %d bytes: %d bytes allocated per stream (limit %d)", id, workers, size, per, limit)
 				if per > limit {
 					t.Errorf("suite %v, concurrency %d, %d-byte message: a stream allocates %d bytes, want at most %d", id, workers, size, per, limit)
+				}
+			}
+		}
+	}
+}
+
+// TestStreamDecryptColdAllocations: even when the buffer pools are empty
+// (the first stream of a process, or the first after the garbage
+// collector emptied them), a streaming decryption of a message smaller
+// than one frame allocates a read buffer sized to the message, not to a
+// batch: beyond what a stream with recycled buffers allocates, at most
+// one frame, the header and a few KiB.
+func TestStreamDecryptColdAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	const frameLen = 4096
+	const slack = 4 << 10
+	kr := mustAES(t, "ns", "k", testKey(32, 8))
+	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
+		for _, workers := range []int{1, 0} {
+			for _, size := range []int{0, 1 << 10, 3 << 10} {
+				c := encryptsdk.New(kr)
+				c.Concurrency = workers
+				msg, err := c.EncryptBytes(bg, plaintext(size, 4), &encryptsdk.EncryptOptions{Suite: id, FrameLength: frameLen})
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, _ := d.Header().AppendBinary(nil)
+				hdrLen := len(raw) + len(d.HeaderAuth().IV) + len(d.HeaderAuth().Tag)
+				io.Copy(io.Discard, d)
+				dec := func() {
+					d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n, err := io.Copy(io.Discard, d); err != nil || n != int64(size) {
+						t.Fatalf("decrypted %d bytes, %v", n, err)
+					}
+				}
+				cold, warm := uint64(math.MaxUint64), uint64(math.MaxUint64)
+				for range 3 {
+					runtime.GC() // a pooled object survives one collection, not two
+					cold = min(cold, allocated(dec))
+					dec()
+					warm = min(warm, allocated(dec))
+				}
+				limit := uint64(frameLen + hdrLen + slack)
+				t.Logf("suite %v, concurrency %d, %d bytes: %d bytes allocated by a stream with empty pools, %d with recycled buffers (limit %d more)", id, workers, size, cold, warm, limit)
+				if cold > warm+limit {
+					t.Errorf("suite %v, concurrency %d, %d-byte message: a stream with empty pools allocates %d bytes, %d more than with recycled buffers, want at most %d more", id, workers, size, cold, cold-warm, limit)
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package encryptsdk
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -10,16 +9,12 @@ import (
 	"hash"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
 	"github.com/go-esdk/esdk/internal/frame"
-	"github.com/go-esdk/esdk/internal/wire"
 	"github.com/go-esdk/esdk/materials"
 )
 
@@ -49,33 +44,15 @@ type Decryptor struct {
 	ec       materials.EncryptionContext
 	dataKey  materials.EncryptedDataKey
 	cipher   *frame.Cipher
-	scratch  frame.Scratch
 	verifier hash.Hash
-	hashes   *hashFeed // the hashing goroutine of a streaming signed message
 	pub      *ecdsa.PublicKey
 	buffer   bool
 	workers  int
-	// br is the buffer of a streaming source (nil for a one-shot message);
-	// local says reading never waits on another party.
-	br    *bufio.Reader
-	local bool
-	// pooled holds br when it came from readerPool (nil when the caller
-	// supplied a large enough *bufio.Reader, and for a one-shot message).
-	pooled *pooledReader
+	op       *frame.Opener // the body's frames, authenticated and decrypted
 
-	rel     *frame.Batch   // frames being released
-	relNext int            // index in rel of the next frame to release
-	pending []*frame.Batch // frames read and being opened, oldest first
-	free    []*frame.Batch // batches not in use
-	batches int            // batches in existence
-	depth   int            // the most batches there may be
-	// frameCap, when positive, caps the frames of a batch (a one-shot
-	// message has no more frames than this).
-	frameCap int
-	out      []byte // verified plaintext not yet returned
-	all      []byte // BufferUntilVerified: everything so far
-	done     bool   // the whole message has been verified
-	err      error
+	out []byte // verified plaintext not yet returned
+	all []byte // BufferUntilVerified: everything so far
+	err error
 }
 
 // Decrypt reads and authenticates the message header from src, obtains the
@@ -85,57 +62,24 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 	if opts == nil {
 		opts = &DecryptOptions{}
 	}
-	br, ok := src.(*bufio.Reader)
-	var pooled *pooledReader
-	if !ok || br.Size() < readBufferSize {
-		br = getReader(src)
-		pooled = &pooledReader{}
-		pooled.br.Store(br)
-	}
-	d, err := c.decrypt(ctx, format.NewReader(br, c.limits(opts)), opts)
+	local := isLocal(src)
+	in := frame.NewInput(src, local)
+	d, err := c.decrypt(ctx, format.NewReader(in, c.limits(opts)), opts)
 	if err != nil {
-		pooled.release()
+		in.Close()
 		return nil, err
 	}
-	d.br, d.local = br, isLocal(src)
-	if pooled != nil {
-		d.pooled = pooled
-		// A Decryptor dropped before the end of its message gives its
-		// read buffer back too (nothing else refers to it).
-		runtime.AddCleanup(d, (*pooledReader).release, pooled)
-	}
-	if d.verifier != nil && d.workers > 1 {
-		// A sequential stream hashes each frame as it reads it instead.
-		d.startHasher()
-	}
+	d.op = frame.NewOpener(d.cipher, d.mr, in, local, d.finish, d.config())
 	return d, nil
 }
 
-// hashFeed hands batches of frames, in order, to a Decryptor's hashing
-// goroutine.
-type hashFeed struct {
-	q    chan *frame.Batch
-	once sync.Once
-}
-
-func (f *hashFeed) close() { f.once.Do(func() { close(f.q) }) }
-
-// startHasher moves the signature hash off the reading goroutine: a
-// goroutine hashes each batch of frames as read and then starts opening
-// it, so that reading, hashing and opening overlap. The goroutine ends
-// after the final frame, or when the Decryptor is dropped unfinished.
-func (d *Decryptor) startHasher() {
-	f := &hashFeed{q: make(chan *frame.Batch, d.depth)}
-	d.hashes = f
-	h, n := d.verifier, helpers(d.workers)
-	go func(q <-chan *frame.Batch) {
-		for b := range q {
-			b.WriteRaw(h)
-			b.Start(n)
-			b.MarkReady()
-		}
-	}(f.q)
-	runtime.AddCleanup(d, (*hashFeed).close, f)
+// config is the frame pipeline's configuration for d.
+func (d *Decryptor) config() frame.Config {
+	cfg := frame.Config{Workers: d.workers}
+	if d.verifier != nil {
+		cfg.Hash = d.verifier
+	}
+	return cfg
 }
 
 func (c *Client) limits(opts *DecryptOptions) format.Limits {
@@ -214,14 +158,6 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 		buffer:  opts.BufferUntilVerified,
 		workers: c.workers(),
 	}
-	d.depth = 1
-	if hdr.ContentType == format.Framed {
-		d.depth = pipelineDepth(batchFrames(frameLenInt(hdr), d.workers)*frameLenInt(hdr), d.workers)
-	}
-	// A sequential stream still reads one batch ahead while the one before
-	// is consumed.
-	d.depth++
-
 	if suite.Signed() {
 		d.verifier = suite.SignatureHash()
 		d.verifier.Write(raw)
@@ -364,7 +300,7 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
-		d.setErr(d.next())
+		d.err = d.next()
 	}
 	n := copy(p, d.out)
 	d.out = d.out[n:]
@@ -391,176 +327,42 @@ func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 			}
 			return total, d.err
 		}
-		d.setErr(d.next())
+		d.err = d.next()
 	}
-}
-
-// setErr records the result of next; once the stream has ended (at the
-// end of the message or with an error) its buffers are recycled.
-func (d *Decryptor) setErr(err error) {
-	d.err = err
-	if err != nil && d.br != nil {
-		d.recycle()
-	}
-}
-
-// recycle gives a finished streaming Decryptor's read buffer and batches
-// (with their frame buffers) back for other streams. Only batches in
-// d.free are given back: each was waited for (no helper of the pool and
-// no hashing goroutine works on it any more), reset, and released (its
-// plaintext was copied out by Read or written by WriteTo, and d.out is
-// empty). At the end of the message every batch is free; after an error,
-// batches still pending are left to the garbage collector, since a helper
-// or the hashing goroutine may still hold them.
-func (d *Decryptor) recycle() {
-	d.pooled.release()
-	d.pooled, d.br = nil, nil
-	for _, b := range d.free {
-		frame.PutOpenBatch(b)
-	}
-	d.free = nil
 }
 
 // next sets d.out to the next verified plaintext. It returns io.EOF once
 // the message is complete and verified.
 func (d *Decryptor) next() error {
 	for {
-		if b := d.rel; b != nil {
-			if d.relNext < b.Len() {
-				i := d.relNext
-				d.relNext++
-				f := b.Frame(i)
-				pt, err := b.Result(i)
-				if err != nil {
-					return fmt.Errorf("encryptsdk: frame %d: %w", f.Seq, err)
-				}
-				if f.Final {
-					if err := d.finish(); err != nil {
-						clear(pt)
-						return err
-					}
-				}
-				if d.buffer {
-					if len(pt) > maxInt-len(d.all) {
-						clear(pt)
-						return fmt.Errorf("encryptsdk: %w: the buffered plaintext does not fit in memory on this platform", ErrBodyTooLarge)
-					}
-					d.all = append(d.all, pt...)
-					if f.Final {
-						d.out = d.all
-						return nil
-					}
-					continue
-				}
-				d.out = pt
+		pt, last, err := d.op.Next()
+		if err != nil {
+			return openErr(err)
+		}
+		if d.buffer {
+			if len(pt) > maxInt-len(d.all) {
+				d.op.Close()
+				return fmt.Errorf("encryptsdk: %w: the buffered plaintext does not fit in memory on this platform", ErrBodyTooLarge)
+			}
+			d.all = append(d.all, pt...)
+			if last {
+				d.out = d.all
 				return nil
 			}
-			if err := b.ReadErr(); err != nil {
-				return err
-			}
-			b.Reset()
-			d.rel = nil
-			d.free = append(d.free, b)
+			continue
 		}
-		if d.done {
-			return io.EOF
-		}
-		if len(d.pending) == 0 {
-			d.pending = append(d.pending, d.readBatch())
-		}
-		// Read the following frames while these are hashed and opened and
-		// then consumed (only when that does not wait for input).
-		for len(d.free) > 0 || d.batches < d.depth {
-			if d.pending[len(d.pending)-1].Ends() || !d.frameBuffered() {
-				break
-			}
-			d.pending = append(d.pending, d.readBatch())
-		}
-		b := d.pending[0]
-		d.pending = append(d.pending[:0], d.pending[1:]...)
-		if d.hashes != nil {
-			b.AwaitReady()
-		}
-		b.Wait(&d.scratch)
-		if err := b.Err(); err != nil {
-			return err
-		}
-		d.rel, d.relNext = b, 0
+		d.out = pt
+		return nil
 	}
 }
 
-// readBatch reads frames into the spare batch and starts opening them. It
-// stops at the final frame, at a full batch, or when taking another frame
-// would have to wait for input.
-func (d *Decryptor) readBatch() *frame.Batch {
-	b := d.batch()
-	single := d.hdr.ContentType == format.NonFramed
-	b.SetSingle(single)
-	size := 0
-	if fl := frameLenInt(d.hdr); !single && fl <= 1<<20 {
-		// Allocated once, the first time a frame needs it.
-		size = wire.FinalFrameHeaderLen + fl + algorithms.TagLen
+// openErr gives an error of the frame pipeline about a frame the
+// package's prefix.
+func openErr(err error) error {
+	if errors.Is(err, frame.ErrAuthentication) || errors.Is(err, frame.ErrInternal) {
+		return fmt.Errorf("encryptsdk: %w", err)
 	}
-	for i := 0; i < b.Cap(); i++ {
-		var f format.Frame
-		var err error
-		if single {
-			f, err = d.mr.ReadNonFramed(b.ReadBuffer(i, size))
-		} else {
-			f, err = d.mr.ReadFrame(b.ReadBuffer(i, size))
-		}
-		if err != nil {
-			b.SetReadErr(err)
-			break
-		}
-		b.Add(f)
-		if d.verifier != nil && d.hashes == nil {
-			d.verifier.Write(f.Raw) // before the frame is opened in place
-		}
-		if f.Final || !d.frameBuffered() {
-			break
-		}
-	}
-	if d.hashes != nil {
-		b.UseReady()
-		d.hashes.q <- b
-		if b.Ends() {
-			d.hashes.close()
-		}
-		return b
-	}
-	b.Start(helpers(d.workers))
-	return b
-}
-
-// batch takes a free batch, making one if none is free (callers keep to
-// d.depth).
-func (d *Decryptor) batch() *frame.Batch {
-	if n := len(d.free); n > 0 {
-		b := d.free[n-1]
-		d.free = d.free[:n-1]
-		return b
-	}
-	d.batches++
-	frames := 1
-	if d.hdr.ContentType == format.Framed {
-		frames = batchFrames(frameLenInt(d.hdr), d.workers)
-		if d.frameCap > 0 {
-			frames = min(frames, d.frameCap)
-		}
-	}
-	if d.br != nil { // a stream: recycle gives its batches back
-		return d.cipher.GetOpenBatch(frames)
-	}
-	return d.cipher.NewOpenBatch(frames)
-}
-
-// frameBuffered reports whether a whole frame can be read without waiting
-// for input (which would delay releasing earlier frames): it is read ahead
-// already, or the source is in memory or a regular file.
-func (d *Decryptor) frameBuffered() bool {
-	return d.hdr.ContentType == format.Framed && (d.local ||
-		d.br.Buffered() >= wire.RegularFrameHeaderLen+frameLenInt(d.hdr)+algorithms.TagLen)
+	return err
 }
 
 // finish verifies the signature and the end of input.
@@ -577,7 +379,6 @@ func (d *Decryptor) finish() error {
 	if err := d.mr.ExpectEOF(); err != nil {
 		return err
 	}
-	d.done = true
 	return nil
 }
 
@@ -598,37 +399,6 @@ func carries(have, want materials.EncryptionContext, what string) error {
 // message that declares a frame length above 2^31 as long as its frames
 // fit (the reader refuses a frame that does not).
 func frameLenInt(h *format.Header) int { return int(min(uint64(h.FrameLength), maxInt-64)) }
-
-// readBufferSize is the read-ahead of a streaming decryption: enough for
-// a batch of default-length frames.
-const readBufferSize = 256 << 10
-
-// readerPool recycles the read buffers of streaming decryptions, so that
-// a stream of a small message does not allocate the read-ahead of a large
-// one.
-var readerPool sync.Pool // of *bufio.Reader of size readBufferSize
-
-func getReader(src io.Reader) *bufio.Reader {
-	if br, ok := readerPool.Get().(*bufio.Reader); ok {
-		br.Reset(src)
-		return br
-	}
-	return bufio.NewReaderSize(src, readBufferSize)
-}
-
-// pooledReader hands a pooled read buffer back exactly once: at the end of
-// its stream, or when its Decryptor is dropped, whichever comes first.
-type pooledReader struct{ br atomic.Pointer[bufio.Reader] }
-
-func (p *pooledReader) release() {
-	if p == nil {
-		return
-	}
-	if br := p.br.Swap(nil); br != nil {
-		br.Reset(nil) // forget the source
-		readerPool.Put(br)
-	}
-}
 
 // isLocal reports whether reading src never waits on another party: it is
 // in memory or a regular file.

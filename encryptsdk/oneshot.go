@@ -59,11 +59,12 @@ func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts 
 		out.b = grown
 	}
 	rest := plaintext
-	if !e.nonFramed {
-		whole := len(plaintext) / e.frameLen * e.frameLen
-		if out.b, err = e.appendFrames(out.b, plaintext[:whole]); err != nil {
-			return dst, err
+	if fl := int(e.hdr.FrameLength); !e.nonFramed {
+		whole := len(plaintext) / fl * fl
+		if out.b, err = e.sealer.AppendFrames(out.b, plaintext[:whole]); err != nil {
+			return dst, sealErr(err)
 		}
+		e.written += int64(whole)
 		rest = plaintext[whole:]
 	}
 	if _, err := e.Write(rest); err != nil {
@@ -81,11 +82,6 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil
 }
-
-// oneShotHasherMin is the body length from which a signed one-shot
-// decryption hashes on a goroutine of its own: below it, handing frames
-// to another goroutine costs more than hashing them.
-const oneShotHasherMin = 1 << 20
 
 // DecryptBytes decrypts one whole message. Nothing is returned unless the
 // whole message, including its signature, verified. The Decryptor gives
@@ -113,95 +109,20 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	if err != nil {
 		return dst, nil, err
 	}
-	start := len(dst)
 	// The plaintext is shorter than the body that follows the header.
 	need := len(message) - int(d.mr.Offset())
-	if d.hdr.ContentType == format.Framed {
-		// Batches no larger than the message.
-		d.frameCap = need/frameLenInt(d.hdr) + 1
-	}
-	if d.verifier != nil && d.workers > 1 && need >= oneShotHasherMin {
-		// Frames are hashed on a goroutine of their own while the
-		// caller's goroutine locates the next ones and helps open them.
-		d.startHasher()
-		defer d.hashes.close()
-	}
-	d.local = true
-	// Sequential signed: the caller's goroutine hashes each frame as it
-	// locates it.
-	hashInline := d.verifier != nil && d.hashes == nil
 	if cap(dst)-len(dst) < need || overlaps(dst[len(dst):cap(dst)], message) {
 		grown := make([]byte, len(dst), len(dst)+need)
 		copy(grown, dst)
 		dst = grown
 	}
-	// A window of batches: while the oldest are opened, the frames of the
-	// next are located (and, for signed suites, hashed).
-	var window []*frame.Batch
-	fail := func(err error) ([]byte, *Decryptor, error) {
-		for _, b := range window {
-			if d.hashes != nil {
-				b.AwaitReady()
-			}
-			b.Wait(&d.scratch)
-		}
-		clear(dst[start:cap(dst)])
-		return dst[:start], nil, err
-	}
-	single := d.hdr.ContentType == format.NonFramed
-	for final := false; !final || len(window) > 0; {
-		if !final && (len(d.free) > 0 || d.batches < d.depth) {
-			b := d.batch()
-			b.Reset()
-			b.SetSingle(single)
-			for i := 0; i < b.Cap() && !final; i++ {
-				var f format.Frame
-				if single {
-					f, err = d.mr.ReadNonFramed(nil)
-				} else {
-					f, err = d.mr.ReadFrame(nil)
-				}
-				if err != nil {
-					return fail(err)
-				}
-				if hashInline {
-					d.verifier.Write(f.Raw)
-				}
-				n := f.ContentLen()
-				b.AddTo(f, dst[len(dst):len(dst)+n])
-				dst = dst[:len(dst)+n]
-				final = f.Final
-			}
-			if d.hashes != nil {
-				b.UseReady()
-				d.hashes.q <- b // the hashing goroutine starts it
-			} else {
-				b.Start(helpers(d.workers))
-			}
-			window = append(window, b)
-			continue
-		}
-		b := window[0]
-		window = window[1:]
-		if d.hashes != nil {
-			b.AwaitReady()
-		}
-		b.Wait(&d.scratch)
-		d.free = append(d.free, b)
-		if err := b.Err(); err != nil {
-			return fail(err)
-		}
-		for i := range b.Len() {
-			if _, err := b.Result(i); err != nil {
-				return fail(fmt.Errorf("encryptsdk: frame %d: %w", b.Frame(i).Seq, err))
-			}
-		}
-	}
-	if err := d.finish(); err != nil {
-		return fail(err)
+	d.op = frame.NewOpener(d.cipher, d.mr, nil, true, d.finish, d.config())
+	out, err := d.op.AppendAll(dst, need)
+	if err != nil {
+		return out, nil, openErr(err)
 	}
 	d.err = io.EOF
-	return dst, d, nil
+	return out, d, nil
 }
 
 const maxInt = math.MaxInt

@@ -114,8 +114,9 @@ func (c *Client) OpenReaderAt(ctx context.Context, r io.ReaderAt, size int64, op
 	dopts.UnsignedOnly = dopts.UnsignedOnly || !opts.SkipSignatureVerification
 	// Read in small pieces so that opening reads little more than the
 	// header, whatever the read-ahead of the format reader.
-	src := &chunkReader{r: io.NewSectionReader(r, 0, size), max: 1024}
-	d, err := c.decrypt(ctx, format.NewReader(src, c.limits(&dopts)), &dopts)
+	in := frame.NewInput(&chunkReader{r: io.NewSectionReader(r, 0, size), max: 1024}, false)
+	d, err := c.decrypt(ctx, format.NewReader(in, c.limits(&dopts)), &dopts)
+	in.Close() // nothing is read after the header
 	if err != nil {
 		if errors.Is(err, ErrSignedMessage) && !opts.UnsignedOnly {
 			return nil, fmt.Errorf("%w: %w", ErrSignatureNotVerified, err)
@@ -130,7 +131,7 @@ func (c *Client) OpenReaderAt(ctx context.Context, r io.ReaderAt, size int64, op
 		cipher: d.cipher, workers: c.workers(), bodyOff: d.mr.Offset(),
 		frameLen: int64(d.hdr.FrameLength), cacheMax: opts.CacheFrames,
 	}
-	ra.batchMax = batchFrames(frameLenInt(d.hdr), ra.workers)
+	ra.batchMax = frame.BatchFrames(frameLenInt(d.hdr), ra.workers)
 	if ra.cacheMax == 0 {
 		ra.cacheMax = 8
 	}
@@ -405,27 +406,20 @@ func (ra *RandomAccessReader) openRun(first, last uint32, want []byte, off int64
 		ra.put(first, pt)
 		return nil
 	}
-	b := ra.cipher.NewOpenBatch(count)
-	b.SetSingle(false)
+	frames := make([]format.Frame, count)
 	for i := range count {
 		f, err := ra.readFrame(first+uint32(i), nil)
 		if err != nil {
 			return err
 		}
-		b.Add(f)
+		frames[i] = f
 	}
-	var s frame.Scratch
-	b.Start(helpers(ra.workers))
-	b.Wait(&s)
-	if err := b.Err(); err != nil {
-		return err
+	pts, err := ra.cipher.OpenFrames(frames, ra.workers)
+	if err != nil {
+		return openErr(err)
 	}
-	for i := range count {
+	for i, pt := range pts {
 		seq := first + uint32(i)
-		pt, err := b.Result(i)
-		if err != nil {
-			return fmt.Errorf("encryptsdk: frame %d: %w", seq, err)
-		}
 		*n += copy(want[*n:], pt[ra.inFrame(off+int64(*n), seq):])
 		if i == 0 || i == count-1 {
 			// The ends of a range are the frames a neighbouring read needs.

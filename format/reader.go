@@ -51,7 +51,9 @@ type Limits struct {
 // tracking the byte offset for errors. It reads ahead through an internal
 // buffer; use [Reader.ExpectEOF] to check that nothing follows the message.
 type Reader struct {
-	r   *bufio.Reader
+	r   io.Reader     // a *bufio.Reader, or st
+	br  *bufio.Reader // when not reading in place
+	st  stableSource  // when reading in place
 	off int64
 	lim Limits
 
@@ -76,16 +78,76 @@ func NewBytesReader(b []byte, lim Limits) *Reader {
 	return &Reader{src: b, mem: true, lim: lim, nextSeq: 1}
 }
 
-// NewReader returns a Reader over r.
+// NewReader returns a Reader over r, which it reads through a buffer.
+//
+// A source with a KeepsReadBytes method, a Peek and a Discard method as
+// [bufio.Reader]'s, whose bytes stay where they are once Peek has
+// returned them and Discard consumed them (the module's streaming
+// decryption has one), is its own buffer: frames and the non-framed body
+// are then returned as slices of it, not copied.
 func NewReader(r io.Reader, lim Limits) *Reader {
 	if lim.MaxHeaderSize <= 0 {
 		lim.MaxHeaderSize = DefaultMaxHeaderSize
+	}
+	if st, ok := r.(stableSource); ok {
+		return &Reader{r: st, st: st, lim: lim, nextSeq: 1}
 	}
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < 256<<10 {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	return &Reader{r: br, lim: lim, nextSeq: 1}
+	return &Reader{r: br, br: br, lim: lim, nextSeq: 1}
+}
+
+// stableSource is a source read in place (see NewReader).
+type stableSource interface {
+	io.Reader
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+	KeepsReadBytes()
+}
+
+// more extends raw, the bytes of the frame or body being read, by n
+// bytes: read into raw's buffer (grown as needed), or, in memory and from
+// a stable source, a longer slice of the input. From a stable source
+// nothing is consumed until done is called with the whole frame.
+func (r *Reader) more(raw []byte, n int, field string) ([]byte, error) {
+	if r.st == nil {
+		return r.read(raw, n, field)
+	}
+	p, err := r.st.Peek(len(raw) + n)
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = ErrTruncated
+		}
+		return raw, r.fail(field, r.off+int64(len(raw)), err)
+	}
+	return p, nil
+}
+
+// moreLong is more for a length that may not fit int; see readLong.
+func (r *Reader) moreLong(raw []byte, n int64, field string) ([]byte, error) {
+	if r.st == nil {
+		return r.readLong(raw, n, field)
+	}
+	room := int64(maxInMemoryLen - len(raw))
+	if n <= room {
+		return r.more(raw, int(n), field)
+	}
+	at := r.off + int64(len(raw))
+	raw, err := r.more(raw, int(room), field)
+	if err != nil {
+		return raw, err
+	}
+	return raw, r.fail(field, at, fmt.Errorf("%w: %d bytes do not fit in memory on this platform", ErrBodyTooLarge, n))
+}
+
+// done consumes the frame or body raw read in place from a stable source.
+func (r *Reader) done(raw []byte) {
+	if r.st != nil {
+		r.st.Discard(len(raw))
+		r.off += int64(len(raw))
+	}
 }
 
 // Offset is the number of message bytes consumed so far.
@@ -346,7 +408,11 @@ func (r *Reader) peek(n int) []byte {
 	if r.mem {
 		return r.src[r.off:min(int64(len(r.src)), r.off+int64(n))]
 	}
-	p, _ := r.r.Peek(n)
+	if r.st != nil {
+		p, _ := r.st.Peek(n)
+		return p
+	}
+	p, _ := r.br.Peek(n)
 	return p
 }
 
@@ -391,7 +457,8 @@ func (f *Frame) ContentLen() int { return len(f.Sealed) - algorithms.TagLen }
 
 // ReadFrame reads the next frame of a framed body into buf (grown as
 // needed), checking sequence numbers and lengths. After the final frame it
-// returns io.EOF.
+// returns io.EOF. A Reader over a message in memory or a source read in
+// place (see [NewReader]) ignores buf: the frame is a slice of the input.
 func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
 	if r.hdr == nil || r.hdr.ContentType != Framed {
 		return Frame{}, errors.New("format: ReadFrame needs a framed message")
@@ -400,7 +467,7 @@ func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
 		return Frame{}, io.EOF
 	}
 	at := r.off
-	raw, err := r.read(buf[:0], 4, "frame sequence number")
+	raw, err := r.more(buf[:0], 4, "frame sequence number")
 	if err != nil {
 		return Frame{}, err
 	}
@@ -409,7 +476,7 @@ func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
 	contentLen := int64(r.hdr.FrameLength)
 	if seq == FinalFrameMarker {
 		f.Final = true
-		if raw, err = r.read(raw, 4+algorithms.IVLen+4, "final frame header"); err != nil {
+		if raw, err = r.more(raw, 4+algorithms.IVLen+4, "final frame header"); err != nil {
 			return Frame{}, err
 		}
 		seq = binary.BigEndian.Uint32(raw[4:])
@@ -417,14 +484,14 @@ func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
 		if contentLen > int64(r.hdr.FrameLength) {
 			return Frame{}, r.fail("final frame length", at+20, fmt.Errorf("%w: final frame content length %d exceeds frame length %d", ErrMalformed, contentLen, r.hdr.FrameLength))
 		}
-	} else if raw, err = r.read(raw, algorithms.IVLen, "frame IV"); err != nil {
+	} else if raw, err = r.more(raw, algorithms.IVLen, "frame IV"); err != nil {
 		return Frame{}, err
 	}
 	if seq != r.nextSeq {
 		return Frame{}, r.fail("frame sequence number", at, fmt.Errorf("%w: sequence number %d, want %d", ErrMalformed, seq, r.nextSeq))
 	}
 	hdrLen := len(raw)
-	if raw, err = r.readLong(raw, contentLen+algorithms.TagLen, "frame content"); err != nil {
+	if raw, err = r.moreLong(raw, contentLen+algorithms.TagLen, "frame content"); err != nil {
 		return Frame{}, err
 	}
 	f.Seq = seq
@@ -434,13 +501,15 @@ func (r *Reader) ReadFrame(buf []byte) (Frame, error) {
 	}
 	f.Sealed = raw[hdrLen:]
 	f.Raw = raw
+	r.done(raw)
 	r.nextSeq++
 	r.final = f.Final
 	return f, nil
 }
 
 // ReadNonFramed reads a non-framed body into buf (grown as needed) and
-// returns it as a final frame with sequence number 1.
+// returns it as a final frame with sequence number 1. Like ReadFrame, it
+// ignores buf when the input is read in place.
 func (r *Reader) ReadNonFramed(buf []byte) (Frame, error) {
 	if r.hdr == nil || r.hdr.ContentType != NonFramed {
 		return Frame{}, errors.New("format: ReadNonFramed needs a non-framed message")
@@ -449,7 +518,7 @@ func (r *Reader) ReadNonFramed(buf []byte) (Frame, error) {
 		return Frame{}, io.EOF
 	}
 	at := r.off
-	raw, err := r.read(buf[:0], algorithms.IVLen+8, "non-framed body header")
+	raw, err := r.more(buf[:0], algorithms.IVLen+8, "non-framed body header")
 	if err != nil {
 		return Frame{}, err
 	}
@@ -460,9 +529,10 @@ func (r *Reader) ReadNonFramed(buf []byte) (Frame, error) {
 	if r.lim.MaxBodySize > 0 && int64(n) > r.lim.MaxBodySize {
 		return Frame{}, r.fail("non-framed body length", at+algorithms.IVLen, fmt.Errorf("%w: body length %d, limit %d", ErrBodyTooLarge, n, r.lim.MaxBodySize))
 	}
-	if raw, err = r.readLong(raw, int64(n)+algorithms.TagLen, "non-framed body content"); err != nil {
+	if raw, err = r.moreLong(raw, int64(n)+algorithms.TagLen, "non-framed body content"); err != nil {
 		return Frame{}, err
 	}
+	r.done(raw)
 	r.final = true
 	return Frame{Seq: 1, Final: true, IV: raw[:algorithms.IVLen], Sealed: raw[algorithms.IVLen+8:], Raw: raw}, nil
 }
@@ -489,7 +559,15 @@ func (r *Reader) ExpectEOF() error {
 		}
 		return nil
 	}
-	_, err := r.r.ReadByte()
+	var err error
+	if r.st != nil {
+		var p []byte
+		if p, err = r.st.Peek(1); len(p) > 0 {
+			err = nil
+		}
+	} else {
+		_, err = r.br.ReadByte()
+	}
 	switch err {
 	case io.EOF:
 		return nil

@@ -11,15 +11,19 @@ import (
 	"github.com/go-esdk/esdk/internal/wire"
 )
 
-// Batch is a run of consecutive frames of one message, sealed or opened by
-// several goroutines at once. Regular frames of a sealed batch are laid out
-// back to back in one slab, so the sealed batch is one contiguous byte run.
+// batch is a run of consecutive frames of one message, sealed or opened
+// by several goroutines at once: the unit of work of a [Sealer] or an
+// [Opener]. Regular frames of a sealed batch are laid out back to back in
+// one slab, so the sealed batch is one contiguous byte run.
 //
-// The frames are shared out in chunks: Start lets goroutines of a shared
-// pool claim chunks, and Wait has the caller claim whatever is left before
+// The frames are shared out in chunks: start lets goroutines of a shared
+// pool claim chunks, and wait has the owner claim whatever is left before
 // it waits for the chunks others are still working on. So a batch is done
-// as soon as the caller reaches Wait, even if no helper has woken up yet.
-type Batch struct {
+// as soon as its owner reaches wait, even if no helper has woken up yet.
+// Only the owner (the Sealer or Opener, on its caller's goroutine, or the
+// hashing goroutine it has handed the batch to) calls its methods; pool
+// goroutines only call work.
+type batch struct {
 	c *Cipher
 
 	// Sealing: n regular frames starting at sequence number firstSeq, each
@@ -30,58 +34,79 @@ type Batch struct {
 	n        int
 	firstSeq uint32
 	src      []byte
+	max      int // slab size limit of a seal batch
 
 	// Opening: frames are opened in place, or into out[i] when out is set;
 	// plain[i] receives the plaintext of frames[i] and errs[i] its error.
-	frames []format.Frame
-	out    [][]byte
-	plain  [][]byte
-	errs   []error
-	single bool // the one frame is a non-framed body
-	// bufs are the read buffers of an open batch, reused from batch to batch.
-	bufs [][]byte
+	open      bool
+	capFrames int // the most frames an open batch takes
+	frames    []format.Frame
+	out       [][]byte
+	plain     [][]byte
+	errs      []error
+	single    bool // the one frame is a non-framed body
+	// seg is the read buffer that holds the frames of a stream's batch
+	// (see input); it stays with the batch when the batch is reused.
+	seg *segment
 	// readErr is an error met while reading the frame after the last one.
 	readErr error
-	// ready is signalled by whoever finishes a batch's work on its owner's
-	// behalf (a stream's hashing goroutine); see UseReady.
+	// ready is signalled by a stream's hashing goroutine once it has
+	// hashed (and, for opening, started) the batch; see hashFeed.
 	ready chan struct{}
 
-	max  int // slab size limit of a seal batch
-	open bool
-
 	// claim is the generation of the batch's contents in its high 32 bits
-	// and the next unclaimed frame in its low 32 bits. Reset moves to a
+	// and the next unclaimed frame in its low 32 bits. reset moves to a
 	// new generation, so that a helper that wakes up late for an earlier
 	// use of the batch claims nothing.
 	claim   atomic.Uint64
 	left    atomic.Int64          // frames of this generation not yet done
 	fault   atomic.Pointer[error] // the first fault of this generation
 	done    chan struct{}         // signalled once per started generation
-	started bool                  // Start was called and Wait not yet
+	started bool                  // start was called and wait not yet
 }
 
-// NewSealBatch returns a batch that seals up to frames regular frames. Its
-// slab is allocated by Grow, as data arrives.
-func (c *Cipher) NewSealBatch(frames int) *Batch {
+// newSealBatch returns a batch that seals up to frames regular frames. Its
+// slab is allocated by grow, as data arrives.
+func (c *Cipher) newSealBatch(frames int) *batch {
 	slot := wire.RegularFrameHeaderLen + c.fl + 16
-	return &Batch{c: c, slotLen: slot, max: frames * slot, done: make(chan struct{}, 1)}
+	return &batch{c: c, slotLen: slot, max: frames * slot, done: make(chan struct{}, 1)}
 }
 
-// NewSealBatchAt returns a batch that seals the whole frames of src,
+// newSealBatchAt returns a batch that seals the whole frames of src,
 // starting at sequence number firstSeq, into dst, which is their exact
-// sealed length: a one-shot message's body sealed where it belongs.
-func (c *Cipher) NewSealBatchAt(dst, src []byte, firstSeq uint32) *Batch {
-	b := c.NewSealBatch(len(src) / c.fl)
-	b.slab, b.src, b.n, b.firstSeq = dst[:b.max], src, b.MaxFrames(), firstSeq
+// sealed length.
+func (c *Cipher) newSealBatchAt(dst, src []byte, firstSeq uint32) *batch {
+	b := c.newSealBatch(len(src) / c.fl)
+	b.slab, b.src, b.n, b.firstSeq = dst[:b.max], src, b.maxFrames(), firstSeq
 	return b
 }
 
-// Grow makes the slab at least n bytes long (at most the batch's size),
+// newOpenBatch returns a batch that opens up to frames frames. Its
+// arrays grow as frames are added, so that a batch of a short message
+// stays small.
+func (c *Cipher) newOpenBatch(frames int) *batch {
+	return &batch{c: c, open: true, capFrames: frames, done: make(chan struct{}, 1)}
+}
+
+// add appends a frame to an open batch, to be opened into out if out is
+// not nil, else in place.
+func (b *batch) add(f format.Frame, out []byte) {
+	b.frames = append(b.frames, f)
+	if out != nil {
+		b.out = append(b.out, out)
+	}
+	if len(b.plain) < len(b.frames) {
+		b.plain = append(b.plain, nil)
+		b.errs = append(b.errs, nil)
+	}
+}
+
+// grow makes the slab at least n bytes long (at most the batch's size),
 // growing it geometrically so that a stream with huge frames holds memory
 // in proportion to the data it has been given, not to the frame length
 // (a first slab holds one slot, or 64 KiB of a larger one). A frame's
 // whole slot must be grown to before it is sealed.
-func (b *Batch) Grow(n int) {
+func (b *batch) grow(n int) {
 	if n <= len(b.slab) {
 		return
 	}
@@ -91,77 +116,33 @@ func (b *Batch) Grow(n int) {
 	b.slab = grown
 }
 
-// NewOpenBatch returns a batch that opens up to frames frames.
-func (c *Cipher) NewOpenBatch(frames int) *Batch {
-	return &Batch{
-		c: c, open: true, done: make(chan struct{}, 1),
-		frames: make([]format.Frame, 0, frames), plain: make([][]byte, frames),
-		errs: make([]error, frames), bufs: make([][]byte, frames),
-	}
-}
+// maxFrames is the number of frames a seal batch holds when full.
+func (b *batch) maxFrames() int { return b.max / b.slotLen }
 
-// openBatches recycles open batches, with their read buffers, from one
-// stream to the next.
-var openBatches sync.Pool // of *Batch
+// slot returns the bytes of regular frame i of a seal batch; its plaintext
+// goes at slot(i)[wire.RegularFrameHeaderLen:].
+func (b *batch) slot(i int) []byte { return b.slab[i*b.slotLen : (i+1)*b.slotLen] }
 
-// GetOpenBatch is NewOpenBatch, taking a batch given back by PutOpenBatch
-// when one of that many frames is free. The batch keeps its claim counter,
-// so a helper still holding a ticket for its earlier use claims nothing.
-func (c *Cipher) GetOpenBatch(frames int) *Batch {
-	if b, ok := openBatches.Get().(*Batch); ok && b.Cap() == frames {
-		b.c, b.single = c, false
-		return b
-	}
-	return c.NewOpenBatch(frames)
-}
+// sealed returns the sealed frames of a seal batch, back to back.
+func (b *batch) sealed() []byte { return b.slab[:b.n*b.slotLen] }
 
-// PutOpenBatch gives a reset open batch back for reuse by GetOpenBatch.
-// Nothing may refer to the batch or its read buffers any more: it has been
-// waited for (and, if handed to another goroutine, that goroutine is done
-// with it) and its plaintext has been consumed. The read buffers are
-// cleared, since frames were opened in place in them.
-func PutOpenBatch(b *Batch) {
-	if !b.open || b.started || len(b.frames) != 0 {
-		panic("frame: PutOpenBatch of a batch in use")
-	}
-	for i, buf := range b.bufs {
-		if cap(buf) > maxPooledBuffer {
-			b.bufs[i] = nil
-			continue
-		}
-		clear(buf[:cap(buf)])
-	}
-	clear(b.frames[:cap(b.frames)]) // references into the buffers
-	b.c, b.out = nil, nil
-	openBatches.Put(b)
-}
-
-// maxPooledBuffer is the largest read buffer kept with a recycled batch.
-const maxPooledBuffer = 1<<20 + 64
-
-// MaxFrames is the number of frames a seal batch holds when full.
-func (b *Batch) MaxFrames() int { return b.max / b.slotLen }
-
-// Slot returns the bytes of regular frame i of a seal batch; its plaintext
-// goes at Slot(i)[wire.RegularFrameHeaderLen:].
-func (b *Batch) Slot(i int) []byte { return b.slab[i*b.slotLen : (i+1)*b.slotLen] }
-
-// Sealed returns the sealed frames of a seal batch, back to back.
-func (b *Batch) Sealed() []byte { return b.slab[:b.n*b.slotLen] }
-
-// Len is the number of frames in the batch.
-func (b *Batch) Len() int {
+// len is the number of frames in the batch.
+func (b *batch) len() int {
 	if b.open {
 		return len(b.frames)
 	}
 	return b.n
 }
 
-// Cap is the number of frames an open batch holds.
-func (b *Batch) Cap() int { return cap(b.frames) }
+// ends reports whether an open batch holds the message's last frame, or
+// reading stopped after it with an error.
+func (b *batch) ends() bool {
+	n := len(b.frames)
+	return b.readErr != nil || n > 0 && b.frames[n-1].Final
+}
 
 // run seals or opens frames [lo, hi).
-func (b *Batch) run(s *Scratch, lo, hi int) {
+func (b *batch) run(s *Scratch, lo, hi int) {
 	if b.open {
 		for i := lo; i < hi; i++ {
 			dst := b.frames[i].Sealed[:0]
@@ -174,7 +155,7 @@ func (b *Batch) run(s *Scratch, lo, hi int) {
 	}
 	fl := b.c.fl
 	for i := lo; i < hi; i++ {
-		slot := b.Slot(i)
+		slot := b.slot(i)
 		var pt []byte
 		if b.src != nil {
 			pt = b.src[i*fl : (i+1)*fl]
@@ -194,25 +175,26 @@ const chunkBytes = 16 << 10
 // goroutines costs more than it saves.
 const minParallelBytes = 32 << 10
 
-func (b *Batch) chunkFrames() int { return max(1, chunkBytes/max(1, b.c.fl)) }
+func (b *batch) chunkFrames() int { return max(1, chunkBytes/max(1, b.c.fl)) }
 
-// Start makes the batch's frames available to be sealed or opened, and
+// start makes the batch's frames available to be sealed or opened, and
 // asks up to helpers goroutines of the shared pool to work on them; it
-// returns at once, so that the caller can do other work (reading, copying,
-// hashing) meanwhile. Wait finishes the batch. A batch too small to be
-// worth sharing is left to Wait.
-func (b *Batch) Start(helpers int) {
+// returns at once, so that the owner can do other work (reading, copying,
+// hashing) meanwhile. wait finishes the batch. A batch too small to be
+// worth sharing, or started with no helpers, is left to wait: no
+// goroutine is involved.
+func (b *batch) start(helpers int) {
 	if b.started {
-		panic("frame: Start of a started batch")
+		panic("frame: start of a started batch")
 	}
 	b.started = true
-	n := b.Len()
+	n := b.len()
 	b.left.Store(int64(n))
 	gen := uint32(b.claim.Load() >> 32)
 	if helpers < 1 || b.small() {
 		return
 	}
-	// One helper fewer than chunks: the caller claims at least one when
+	// One helper fewer than chunks: the owner claims at least one when
 	// it waits, and more helpers than chunks would only be woken in vain.
 	step := b.chunkFrames()
 	chunks := (n + step - 1) / step
@@ -221,18 +203,18 @@ func (b *Batch) Start(helpers int) {
 	}
 }
 
-// Wait seals or opens the frames that no helper has claimed, with the
-// caller's goroutine and scratch, then waits for the helpers' chunks. It
+// wait seals or opens the frames that no helper has claimed, with the
+// owner's goroutine and scratch, then waits for the helpers' chunks. It
 // does nothing if the batch was not started.
-func (b *Batch) Wait(s *Scratch) {
+func (b *batch) wait(s *Scratch) {
 	if !b.started {
 		return
 	}
 	b.started = false
-	if b.Len() == 0 {
+	if b.len() == 0 {
 		return
 	}
-	b.work(s, uint32(b.claim.Load()>>32), b.Len(), b.chunkFrames())
+	b.work(s, uint32(b.claim.Load()>>32), b.len(), b.chunkFrames())
 	// Only chunks claimed by helpers are left, each a few microseconds of
 	// work: spin briefly rather than sleep, since waking a sleeping
 	// goroutine costs more than that on some machines.
@@ -254,8 +236,8 @@ func (b *Batch) Wait(s *Scratch) {
 // work claims chunks of step frames of generation gen, which has n
 // frames, and runs them until none is left. It reads no field of the batch
 // but its atomics before a claim succeeds: a helper that wakes up late may
-// find the batch reused by another stream (see GetOpenBatch).
-func (b *Batch) work(s *Scratch, gen uint32, n, frames int) {
+// find the batch reused by another stream (batches are recycled).
+func (b *batch) work(s *Scratch, gen uint32, n, frames int) {
 	step := uint64(frames)
 	for {
 		c := b.claim.Load()
@@ -277,7 +259,7 @@ func (b *Batch) work(s *Scratch, gen uint32, n, frames int) {
 // runSafe runs frames [lo, hi), turning a panic (a bug: no input can
 // cause one) into the batch's error, so that no goroutine of the shared
 // pool, nor a stream's own, ever takes the process down.
-func (b *Batch) runSafe(s *Scratch, lo, hi int) {
+func (b *batch) runSafe(s *Scratch, lo, hi int) {
 	defer func() {
 		if r := recover(); r != nil {
 			err := fmt.Errorf("%w: frames %d to %d: %v", ErrInternal, lo, hi-1, r)
@@ -287,10 +269,10 @@ func (b *Batch) runSafe(s *Scratch, lo, hi int) {
 	b.run(s, lo, hi)
 }
 
-// Err returns the fault met while sealing or opening the batch, if any,
-// wrapping [ErrInternal]. Call it after Wait; a batch with a fault must
+// err returns the fault met while sealing or opening the batch, if any,
+// wrapping [ErrInternal]. Call it after wait; a batch with a fault must
 // not be used (its frames may be unsealed or unopened).
-func (b *Batch) Err() error {
+func (b *batch) err() error {
 	if p := b.fault.Load(); p != nil {
 		return *p
 	}
@@ -299,14 +281,14 @@ func (b *Batch) Err() error {
 
 // small reports whether the batch is too small for other goroutines to
 // help.
-func (b *Batch) small() bool {
-	return b.Len() < 2 || b.Len()*b.c.fl < minParallelBytes
+func (b *batch) small() bool {
+	return b.len() < 2 || b.len()*b.c.fl < minParallelBytes
 }
 
-// Reset empties a waited-for batch for reuse.
-func (b *Batch) Reset() {
+// reset empties a waited-for batch for reuse.
+func (b *batch) reset() {
 	if b.started {
-		panic("frame: Reset of a started batch")
+		panic("frame: reset of a started batch")
 	}
 	b.claim.Store(uint64(uint32(b.claim.Load()>>32)+1) << 32)
 	b.n, b.src, b.readErr = 0, nil, nil
@@ -320,7 +302,7 @@ func (b *Batch) Reset() {
 // ticket asks a pool goroutine to help with generation gen of a batch of n
 // frames.
 type ticket struct {
-	b    *Batch
+	b    *batch
 	gen  uint32
 	n    int
 	step int // frames per chunk
@@ -418,132 +400,3 @@ func (p *workerPool) next(idle *time.Timer) (ticket, bool) {
 		}
 	}
 }
-
-// The methods below are how a stream fills a batch and takes its results;
-// the batch's fields are the pipeline's own.
-
-// FirstSeq is the sequence number of a seal batch's first frame.
-func (b *Batch) FirstSeq() uint32 { return b.firstSeq }
-
-// SetFirstSeq sets the sequence number of an empty seal batch's first
-// frame.
-func (b *Batch) SetFirstSeq(seq uint32) { b.firstSeq = seq }
-
-// SlotLen is the length of one sealed regular frame.
-func (b *Batch) SlotLen() int { return b.slotLen }
-
-// Full reports whether a seal batch holds as many frames as it can.
-func (b *Batch) Full() bool { return b.n == b.MaxFrames() }
-
-// SealFrom makes an empty seal batch seal the whole frames of src
-// straight from it; src must stay unchanged until Wait returns and
-// ReleaseSource is called.
-func (b *Batch) SealFrom(src []byte) {
-	k := len(src) / b.c.fl
-	b.Grow(k * b.slotLen)
-	b.n, b.src = k, src[:k*b.c.fl]
-}
-
-// Direct reports whether the batch seals from a caller's buffer
-// (SealFrom).
-func (b *Batch) Direct() bool { return b.src != nil }
-
-// ReleaseSource forgets the caller's buffer of a waited-for batch.
-func (b *Batch) ReleaseSource() { b.src = nil }
-
-// CopyIn copies plaintext for the frame being filled (the one after the
-// batch's full frames), which already holds partial bytes, and returns
-// how many bytes it took: at most what completes the frame.
-func (b *Batch) CopyIn(partial int, p []byte) int {
-	start := b.n*b.slotLen + wire.RegularFrameHeaderLen + partial
-	n := min(len(p), b.c.fl-partial)
-	b.Grow(start + n)
-	copy(b.slab[start:start+n], p[:n])
-	return n
-}
-
-// FrameFilled counts the frame being filled as full.
-func (b *Batch) FrameFilled() {
-	b.Grow((b.n + 1) * b.slotLen) // room for the frame's tag
-	b.n++
-}
-
-// TakePartial moves the partial bytes of the frame being filled into dst
-// and clears them from the batch.
-func (b *Batch) TakePartial(dst []byte, partial int) {
-	if partial == 0 {
-		return
-	}
-	start := b.n*b.slotLen + wire.RegularFrameHeaderLen
-	copy(dst, b.slab[start:start+partial])
-	clear(b.slab[start : start+partial])
-}
-
-// SetSingle says whether an open batch holds a non-framed body.
-func (b *Batch) SetSingle(single bool) { b.single = single }
-
-// ReadBuffer returns the read buffer for frame i of an open batch,
-// allocating one of capacity size the first time when size is positive.
-func (b *Batch) ReadBuffer(i, size int) []byte {
-	if b.bufs[i] == nil && size > 0 {
-		b.bufs[i] = make([]byte, 0, size)
-	}
-	return b.bufs[i]
-}
-
-// Add appends a frame read into ReadBuffer(Len()) to an open batch, which
-// keeps the frame's buffer for later reuse.
-func (b *Batch) Add(f format.Frame) {
-	b.bufs[len(b.frames)] = f.Raw[:0]
-	b.frames = append(b.frames, f)
-}
-
-// AddTo appends a frame to an open batch that opens it into out, which has
-// room for its plaintext.
-func (b *Batch) AddTo(f format.Frame, out []byte) {
-	b.frames = append(b.frames, f)
-	b.out = append(b.out, out)
-}
-
-// Frame returns frame i of an open batch.
-func (b *Batch) Frame(i int) *format.Frame { return &b.frames[i] }
-
-// Result returns the plaintext of frame i of a waited-for open batch, or
-// why it did not open.
-func (b *Batch) Result(i int) ([]byte, error) { return b.plain[i], b.errs[i] }
-
-// SetReadErr records the error met reading the frame after the batch's
-// last one.
-func (b *Batch) SetReadErr(err error) { b.readErr = err }
-
-// ReadErr is the error met reading the frame after the batch's last one.
-func (b *Batch) ReadErr() error { return b.readErr }
-
-// Ends reports whether the batch holds the message's last frame, or
-// reading stopped after it with an error.
-func (b *Batch) Ends() bool {
-	n := len(b.frames)
-	return b.readErr != nil || n > 0 && b.frames[n-1].Final
-}
-
-// WriteRaw writes the raw bytes of an open batch's frames, in order, to w
-// (the signature hash).
-func (b *Batch) WriteRaw(w interface{ Write([]byte) (int, error) }) {
-	for i := range b.frames {
-		w.Write(b.frames[i].Raw)
-	}
-}
-
-// UseReady prepares MarkReady and AwaitReady; the owner calls it before it
-// hands the batch to another goroutine.
-func (b *Batch) UseReady() {
-	if b.ready == nil {
-		b.ready = make(chan struct{}, 1)
-	}
-}
-
-// MarkReady signals AwaitReady, once per use of the batch.
-func (b *Batch) MarkReady() { b.ready <- struct{}{} }
-
-// AwaitReady waits for MarkReady.
-func (b *Batch) AwaitReady() { <-b.ready }

@@ -1,6 +1,3 @@
-// Package frame seals and opens the frames of a message body with the
-// message's derived data key. It knows the frame layout and AAD; it never
-// sees keyrings or materials.
 package frame
 
 import (
@@ -15,7 +12,7 @@ import (
 )
 
 // ErrAuthentication means a frame's AES-GCM tag did not verify.
-var ErrAuthentication = errors.New("frame authentication failed")
+var ErrAuthentication = errors.New("frame: authentication failed")
 
 // ErrInternal means sealing or opening a batch of frames failed in a way
 // no input should cause: a bug of this module, reported as an error rather

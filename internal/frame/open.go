@@ -1,0 +1,432 @@
+package frame
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/go-esdk/esdk/algorithms"
+	"github.com/go-esdk/esdk/format"
+	"github.com/go-esdk/esdk/internal/wire"
+)
+
+// Opener reads, authenticates and decrypts the body of one message, in
+// order, from a [format.Reader] whose header and header authentication
+// have been read. It is the only place where frames are read: a
+// streaming decryption calls [Opener.Next] for each frame's plaintext
+// (frames read in place in an [Input] and opened there), a one-shot
+// decryption calls [Opener.AppendAll] (frames opened straight from the
+// message into the result). An Opener is not safe for concurrent use;
+// the first error is returned by every later call.
+type Opener struct {
+	c       *Cipher
+	mr      *format.Reader
+	in      *Input // a stream's input; nil for a message in memory
+	hash    io.Writer
+	hashes  *hashFeed // the hashing goroutine of a signed stream
+	finish  func() error
+	scratch Scratch
+	workers int
+	single  bool // a non-framed body
+	local   bool // reading never waits on another party
+	slot    int  // length of a regular frame
+	maxSeg  int  // read buffer size of a full batch
+
+	rel      *batch   // frames being released
+	relNext  int      // index in rel of the next frame to release
+	pending  []*batch // frames read and being opened, oldest first
+	free     []*batch // batches not in use
+	batches  int      // batches in existence
+	depth    int      // the most batches there may be
+	frameCap int      // frames per batch
+	lastRead int      // bytes the last batch read into its buffer
+	done     bool     // the final frame was released
+	err      error
+}
+
+// NewOpener returns an Opener of the body that follows the header read
+// by mr. in is the [Input] mr reads (nil for a message in memory, read by
+// a [format.NewBytesReader]); local says reading never waits on another
+// party. finish is called once the final frame has been authenticated,
+// before its plaintext is released (the signature and end-of-input
+// checks); the Opener feeds cfg.Hash every frame before it is opened.
+func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func() error, cfg Config) *Opener {
+	o := &Opener{
+		c: c, mr: mr, in: in, finish: finish, workers: max(1, cfg.Workers),
+		single: c.frameLen == 0, local: local || in == nil,
+	}
+	if cfg.Hash != nil {
+		o.hash = cfg.Hash
+	}
+	o.depth, o.frameCap = 1, 1
+	if !o.single {
+		o.slot = wire.RegularFrameHeaderLen + c.fl + algorithms.TagLen
+		o.frameCap = BatchFrames(c.fl, o.workers)
+		o.depth = pipelineDepth(o.frameCap*c.fl, o.workers)
+		o.maxSeg = max(floorClass(o.frameCap*o.slot), minSegment)
+	}
+	// A sequential stream still reads one batch ahead while the one
+	// before is consumed.
+	o.depth++
+	if in != nil {
+		o.lastRead = len(in.seg.b)
+		if o.hash != nil && o.workers > 1 {
+			// A sequential stream hashes each frame as it reads it.
+			o.startHasher()
+		}
+	}
+	return o
+}
+
+// startHasher moves the signature hash off the reading goroutine: a
+// goroutine hashes each batch of frames as read and then starts opening
+// it, so that reading, hashing and opening overlap.
+func (o *Opener) startHasher() {
+	h, n := o.hash, helpers(o.workers)
+	o.hashes = startHashFeed(o, o.depth, func(_ *Scratch, b *batch) {
+		for i := range b.frames {
+			h.Write(b.frames[i].Raw)
+		}
+		b.start(n)
+	})
+}
+
+// Next returns the plaintext of the next frame, and whether it is the
+// last. The plaintext is valid until the next call. After the last frame
+// Next returns io.EOF.
+func (o *Opener) Next() ([]byte, bool, error) {
+	if o.err != nil {
+		return nil, false, o.err
+	}
+	pt, last, err := o.next()
+	if err != nil {
+		o.fail(err)
+	}
+	return pt, last, err
+}
+
+// fail records the first error and ends the stream: its buffers are
+// recycled, and the hashing goroutine stopped.
+func (o *Opener) fail(err error) {
+	o.err = err
+	if o.hashes != nil {
+		o.hashes.close()
+	}
+	o.recycle()
+}
+
+func (o *Opener) next() ([]byte, bool, error) {
+	for {
+		if b := o.rel; b != nil {
+			if o.relNext < b.len() {
+				i := o.relNext
+				o.relNext++
+				f := &b.frames[i]
+				if err := b.errs[i]; err != nil {
+					return nil, false, fmt.Errorf("frame %d: %w", f.Seq, err)
+				}
+				pt := b.plain[i]
+				if f.Final {
+					if err := o.finish(); err != nil {
+						clear(pt)
+						return nil, false, err
+					}
+					o.done = true
+				}
+				return pt, f.Final, nil
+			}
+			if err := b.readErr; err != nil {
+				return nil, false, err
+			}
+			b.reset()
+			o.rel = nil
+			o.free = append(o.free, b)
+		}
+		if o.done {
+			return nil, false, io.EOF
+		}
+		if len(o.pending) == 0 {
+			o.pending = append(o.pending, o.readBatch())
+		}
+		// Read the following frames while these are hashed and opened and
+		// then consumed (only when that does not wait for input).
+		for len(o.free) > 0 || o.batches < o.depth {
+			if o.pending[len(o.pending)-1].ends() || !o.frameBuffered() {
+				break
+			}
+			o.pending = append(o.pending, o.readBatch())
+		}
+		b := o.pending[0]
+		o.pending = append(o.pending[:0], o.pending[1:]...)
+		if o.hashes != nil {
+			o.hashes.await(b)
+		}
+		b.wait(&o.scratch)
+		if err := b.err(); err != nil {
+			return nil, false, err
+		}
+		o.rel, o.relNext = b, 0
+	}
+}
+
+// readBatch reads frames in place into a spare batch and starts opening
+// them. It stops at the final frame, at a full batch or read buffer, or
+// when taking another frame would have to wait for input.
+func (o *Opener) readBatch() *batch {
+	b := o.take()
+	b.single = o.single
+	o.in.begin(b.seg, o.segSize())
+	b.seg = nil
+	for i := 0; i < b.capFrames; i++ {
+		if i > 0 && o.in.room() < o.slot {
+			break // the next frame would not fit: it starts the next batch
+		}
+		f, err := o.read()
+		if err != nil {
+			b.readErr = err
+			break
+		}
+		b.add(f, nil)
+		if o.hash != nil && o.hashes == nil {
+			o.hash.Write(f.Raw) // before the frame is opened in place
+		}
+		if f.Final || !o.frameBuffered() {
+			break
+		}
+	}
+	if o.in.held {
+		// The buffer holds this batch's frames: the batch owns it now.
+		b.seg = o.in.seg
+	}
+	o.lastRead = o.in.r
+	if o.hashes != nil {
+		o.hashes.send(b)
+		if b.ends() {
+			o.hashes.close()
+		}
+		return b
+	}
+	b.start(helpers(o.workers))
+	return b
+}
+
+// read reads the next frame, or the non-framed body.
+func (o *Opener) read() (format.Frame, error) {
+	if o.single {
+		return o.mr.ReadNonFramed(nil)
+	}
+	return o.mr.ReadFrame(nil)
+}
+
+// segSize is the read buffer size for the next batch: room for what has
+// been read ahead and a whole frame, and at least twice what the last
+// batch read (up to a full batch), so that buffers grow to what the
+// message needs and the source delivers; only what is left when the
+// input has ended.
+func (o *Opener) segSize() int {
+	carry := o.in.Buffered()
+	if o.in.ended() || o.single {
+		return carry // a non-framed body grows the buffer as it arrives
+	}
+	next := carry + o.slot
+	if o.slot > 1<<20+64 {
+		// A frame above 1 MiB is read into a buffer grown as its bytes
+		// arrive, never to a length the header merely declares.
+		next = carry + minSegment
+	}
+	return max(next, min(2*o.lastRead, o.maxSeg))
+}
+
+// openBatches recycles the open batches of finished streams.
+var openBatches sync.Pool // of *batch
+
+// take takes a free batch, making one if none is free (callers keep to
+// o.depth).
+func (o *Opener) take() *batch {
+	if n := len(o.free); n > 0 {
+		b := o.free[n-1]
+		o.free = o.free[:n-1]
+		return b
+	}
+	o.batches++
+	if o.in == nil {
+		// A message in memory: its batches, sized to it, are not recycled.
+		b := o.c.newOpenBatch(o.frameCap)
+		b.frames = make([]format.Frame, 0, o.frameCap)
+		b.out = make([][]byte, 0, o.frameCap)
+		b.plain = make([][]byte, 0, o.frameCap)
+		b.errs = make([]error, 0, o.frameCap)
+		return b
+	}
+	if b, ok := openBatches.Get().(*batch); ok && b.capFrames == o.frameCap {
+		b.c = o.c
+		return b
+	}
+	return o.c.newOpenBatch(o.frameCap)
+}
+
+// frameBuffered reports whether a whole frame can be read without waiting
+// for input (which would delay releasing earlier frames): it is read ahead
+// already, or the source is in memory or a regular file.
+func (o *Opener) frameBuffered() bool {
+	return !o.single && (o.local || o.in.Buffered() >= o.slot)
+}
+
+// errClosed is what Next returns after Close.
+var errClosed = errors.New("frame: Opener is closed")
+
+// Close ends the stream, recycling its buffers; Next then fails. Closing
+// after io.EOF or an error does nothing more.
+func (o *Opener) Close() {
+	if o.err == nil {
+		o.fail(errClosed)
+	}
+}
+
+// recycle gives the read buffers and batches of a finished stream back for
+// other streams. Only batches in o.free are given back: each was waited
+// for (no helper of the pool and no hashing goroutine works on it any
+// more), reset, and released (its plaintext was consumed: the caller
+// of Next is done with it when it asks for more, or on error). At the end
+// of the message every batch is free; after an error, batches still
+// pending are left to the garbage collector, since a helper or the
+// hashing goroutine may still hold them. The batch being released is
+// given back too once the message is complete.
+func (o *Opener) recycle() {
+	if o.in == nil {
+		return
+	}
+	if b := o.rel; b != nil && o.done && len(o.pending) == 0 {
+		b.reset()
+		o.free = append(o.free, b)
+		o.rel = nil
+	}
+	for _, b := range o.free {
+		if b.seg != nil {
+			if b.seg == o.in.seg {
+				o.in.held = false // the Input gives it back below
+			} else {
+				putSegment(b.seg)
+			}
+			b.seg = nil
+		}
+		clear(b.frames[:cap(b.frames)]) // references into the buffers
+		b.c, b.out = nil, nil
+		openBatches.Put(b)
+	}
+	o.free = nil
+	o.in.Close()
+	o.in = nil
+}
+
+// oneShotHasherMin is the body length from which a signed message in
+// memory is hashed on a goroutine of its own: below it, handing frames
+// to another goroutine costs more than hashing them.
+const oneShotHasherMin = 1 << 20
+
+// AppendAll opens every frame of a message held in memory, whose body
+// (what follows the header) is bodyLen bytes, straight into dst, which
+// must have room for the plaintext, and returns dst extended by it.
+// Frames are opened by several goroutines for large messages, and
+// hashed, when signed and large, on a goroutine of their own; finish
+// runs after the last frame. On error the bytes written past len(dst) are
+// zeroed and the extension is not returned.
+func (o *Opener) AppendAll(dst []byte, bodyLen int) ([]byte, error) {
+	if o.in != nil {
+		panic("frame: AppendAll of a stream")
+	}
+	if !o.single {
+		// Batches no larger than the message.
+		o.frameCap = min(o.frameCap, bodyLen/max(1, o.c.fl)+1)
+	}
+	if bodyLen >= oneShotHasherMin && o.hash != nil && o.workers > 1 {
+		o.startHasher()
+		defer o.hashes.close()
+	}
+	start := len(dst)
+	// A window of batches: while the oldest are opened, the frames of the
+	// next are located (and, for signed suites, hashed).
+	var window []*batch
+	fail := func(err error) ([]byte, error) {
+		for _, b := range window {
+			if o.hashes != nil {
+				o.hashes.await(b)
+			}
+			b.wait(&o.scratch)
+		}
+		clear(dst[start:cap(dst)])
+		o.err = err
+		return dst[:start], err
+	}
+	for final := false; !final || len(window) > 0; {
+		if !final && (len(o.free) > 0 || o.batches < o.depth) {
+			b := o.take()
+			b.reset()
+			b.single = o.single
+			for i := 0; i < b.capFrames && !final; i++ {
+				f, err := o.read()
+				if err != nil {
+					return fail(err)
+				}
+				if o.hash != nil && o.hashes == nil {
+					o.hash.Write(f.Raw)
+				}
+				n := f.ContentLen()
+				b.add(f, dst[len(dst):len(dst)+n])
+				dst = dst[:len(dst)+n]
+				final = f.Final
+			}
+			if o.hashes != nil {
+				o.hashes.send(b) // the hashing goroutine starts it
+			} else {
+				b.start(helpers(o.workers))
+			}
+			window = append(window, b)
+			continue
+		}
+		b := window[0]
+		window = window[1:]
+		if o.hashes != nil {
+			o.hashes.await(b)
+		}
+		b.wait(&o.scratch)
+		o.free = append(o.free, b)
+		if err := b.err(); err != nil {
+			return fail(err)
+		}
+		for i, err := range b.errs[:b.len()] {
+			if err != nil {
+				return fail(fmt.Errorf("frame %d: %w", b.frames[i].Seq, err))
+			}
+		}
+	}
+	if err := o.finish(); err != nil {
+		return fail(err)
+	}
+	o.done = true
+	return dst, nil
+}
+
+// OpenFrames authenticates and decrypts frames of one message in place,
+// several at once on the shared pool when workers allows, and returns
+// their plaintexts in order: random access to a message, a batch at a
+// time. The error names the first frame that did not open.
+func (c *Cipher) OpenFrames(frames []format.Frame, workers int) ([][]byte, error) {
+	b := c.newOpenBatch(len(frames))
+	for _, f := range frames {
+		b.add(f, nil)
+	}
+	var s Scratch
+	b.start(helpers(workers))
+	b.wait(&s)
+	if err := b.err(); err != nil {
+		return nil, err
+	}
+	for i, err := range b.errs {
+		if err != nil {
+			return nil, fmt.Errorf("frame %d: %w", frames[i].Seq, err)
+		}
+	}
+	return b.plain, nil
+}
