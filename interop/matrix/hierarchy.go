@@ -30,7 +30,7 @@ import (
 
 // hierarchyPeers are the peers whose drivers build the hierarchical
 // keyring and its key store (the Java and JavaScript drivers do not yet).
-var hierarchyPeers = map[string]bool{"python": true}
+var hierarchyPeers = map[string]bool{"python": true, "rust": true}
 
 const (
 	hierTable   = "interop-branch-keys"
