@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmark table of BENCHMARKS.md: our SDK, the official AWS
-# Encryption SDK for Go and the bare primitives, in one module, plus the
-# peak RSS of a 256 MiB encrypt+decrypt.
+# Encryption SDK for Go and the bare primitives, in one module, the
+# official AWS Encryption SDK for Rust (the `bench` mode of the Rust interop
+# driver, built with cargo by ../interop/rust/build.sh; left out, with the
+# reason printed, where cargo is missing), plus the peak RSS of a 256 MiB
+# encrypt+decrypt.
 #
 #   ./run.sh [OUTFILE]            full table (about 9 minutes on 2 cores, estimated)
 #   ./run.sh -smoke [OUTFILE]     every benchmark once, the interop test and
@@ -61,6 +64,26 @@ if [[ -n "$table" ]]; then
 fi
 go test "${modflags[@]}" -c -o "$tmp/bench.test" .
 go build "${modflags[@]}" -o "$tmp/peakrss" ./cmd/peakrss
+# The Rust SDK: one-shot encrypt/decrypt timed inside its own process.
+rustinfo=""
+rc=0
+rust=$(../interop/rust/build.sh 2>"$tmp/rust-build.log") || rc=$?
+if [[ $rc == 0 ]]; then
+	rustinfo="aws-esdk $(awk '$0 == "name = \"aws-esdk\"" { getline; gsub(/version = |"/, ""); print; exit }' ../interop/rust/Cargo.lock), $({ rustc --version || "$HOME/.cargo/bin/rustc" --version; } 2>/dev/null | cut -d' ' -f1-2 || true)"
+elif [[ $rc == 3 ]]; then # no cargo
+	rustinfo="not measured: $(tail -1 "$tmp/rust-build.log")"
+	echo "bench/run.sh: the Rust SDK rows are left out: $(tail -1 "$tmp/rust-build.log")" >&2
+	rust=""
+else
+	echo "bench/run.sh: building the Rust SDK's benchmark failed:" >&2
+	cat "$tmp/rust-build.log" >&2
+	exit 1
+fi
+rustbench() {
+	[[ -n "$rust" ]] || return 0
+	loadavg
+	"$rust" bench "$@"
+}
 
 # The load average is recorded beside each part: other work on the machine
 # makes the numbers worse, and this is where to see that it was there.
@@ -75,6 +98,7 @@ bench() {
 	echo "# esdk benchmarks $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "# library: $libdesc"
 	echo "# official: $(go list "${modflags[@]}" -m github.com/aws/aws-encryption-sdk/releases/go/encryption-sdk)"
+	echo "# rust: $rustinfo"
 	echo "# nproc: $(nproc)"
 	echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 	echo "# $(go version)"
@@ -82,6 +106,7 @@ bench() {
 
 	if [[ $smoke == 1 ]]; then
 		"$tmp/bench.test" -test.count=1 -test.timeout=10m -test.run='^TestInterop$' -test.bench=. -test.benchtime=1x
+		rustbench --benchtime 1x --sizes 1KiB,1MiB
 		size=32
 	else
 		# Five rounds, each running every benchmark once, rather than
@@ -109,6 +134,10 @@ bench() {
 			# memory to the OS) slows whatever runs next in the process.
 			bench -test.bench='^BenchmarkOurs$/.*/.*/^64MiB$' -test.benchtime=5x
 			bench -test.bench='^BenchmarkOfficial$/.*/.*/^64MiB$' -test.benchtime=5x
+			# The Rust SDK, 0x0478 and 0x0578: timed runs below 64 MiB,
+			# five operations at 64 MiB, as for the Go SDKs.
+			rustbench --sizes 1KiB,64KiB,1MiB --benchtime 1s
+			rustbench --sizes 64MiB --benchtime 5x
 			bench -test.bench='^Benchmark(OursStream|OursAppend|Workers)$/.*/.*/^64MiB$' -test.benchtime=5x
 			bench -test.bench='^BenchmarkOursStreamSizes$/.*/.*/^64MiB$' -test.benchtime=5x
 			bench -test.bench='^BenchmarkTink$/.*/.*/^64MiB$' -test.benchtime=5x

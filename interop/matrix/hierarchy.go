@@ -30,7 +30,7 @@ import (
 
 // hierarchyPeers are the peers whose drivers build the hierarchical
 // keyring and its key store.
-var hierarchyPeers = map[string]bool{"python": true, "java": true, "js": true}
+var hierarchyPeers = map[string]bool{"python": true, "java": true, "js": true, "rust": true}
 
 const (
 	hierTable   = "interop-branch-keys"

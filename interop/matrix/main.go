@@ -1,5 +1,5 @@
 // Command matrix runs live interop between this library and the official
-// AWS Encryption SDKs for Python, Java and JavaScript, both ways: each peer
+// AWS Encryption SDKs for Python, Java, JavaScript and Rust, both ways: each peer
 // encrypts for this library and decrypts what it wrote, over every suite,
 // the raw AES and RSA keyrings, multi-keyrings, frame lengths, plaintext
 // sizes and encryption contexts (chosen pairwise), tampered messages,

@@ -39,8 +39,8 @@ func (pr *peerRun) verifyPeerMessage(r Result, path string, dec []KeySpec, suite
 	if !r.OK {
 		return pr.peer.Name + " encrypt failed: " + r.Error
 	}
-	if r.Suite != suiteHex(suite) || r.Frame != frame {
-		return fmt.Sprintf("%s reports suite %s frame %d, want %s frame %d", pr.peer.Name, r.Suite, r.Frame, suiteHex(suite), frame)
+	if r.Suite != suiteHex(suite) || r.frameDiffers(frame) {
+		return fmt.Sprintf("%s reports suite %s frame %s, want %s frame %d", pr.peer.Name, r.Suite, r.frameText(), suiteHex(suite), frame)
 	}
 	msg, err := os.ReadFile(path)
 	if err != nil {
@@ -111,8 +111,8 @@ func (pr *peerRun) verifyPeerDecrypt(r Result, msg []byte, ctPath, ptPath string
 	if err != nil {
 		return err.Error()
 	}
-	if r.Suite != suiteHex(h.Suite.ID()) || r.Frame != frameOf(h) {
-		return fmt.Sprintf("%s reports suite %s frame %d, want %s frame %d", pr.peer.Name, r.Suite, r.Frame, suiteHex(h.Suite.ID()), frameOf(h))
+	if r.Suite != suiteHex(h.Suite.ID()) || r.frameDiffers(frameOf(h)) {
+		return fmt.Sprintf("%s reports suite %s frame %s, want %s frame %d", pr.peer.Name, r.Suite, r.frameText(), suiteHex(h.Suite.ID()), frameOf(h))
 	}
 	got, err := os.ReadFile(ptPath)
 	if err != nil {

@@ -114,6 +114,7 @@ func main() {
 			}
 		}
 	}
+	rustTable(get)
 	fmt.Println()
 	fmt.Println("### Streaming (ours only; the official Go SDK has no streaming API)")
 	fmt.Println()
@@ -259,4 +260,40 @@ func shaRatio(suite string, v, sha float64) string {
 		return ""
 	}
 	return ratio(v, sha)
+}
+
+// rustTable prints the official Rust SDK's one-shot rows (BenchmarkRust,
+// written by the Rust interop driver's bench mode) beside ours and the
+// official Go SDK's, if the results have them.
+func rustTable(get func(name, unit string) float64) {
+	found := false
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		for _, suite := range []string{"0478", "0578"} {
+			if get("Rust/"+op+"/"+suite+"/1KiB", "MB/s") != 0 || get("Rust/"+op+"/"+suite+"/64MiB", "MB/s") != 0 {
+				found = true
+			}
+		}
+	}
+	if !found {
+		return
+	}
+	fmt.Println()
+	fmt.Println("### One-shot beside the official Rust SDK (aws-esdk)")
+	fmt.Println()
+	fmt.Println("| op | suite | size | Rust MB/s | Rust allocs/op | ours MB/s | official Go MB/s | ours ÷ Rust | Rust ÷ official Go |")
+	fmt.Println("|---|---|---|---:|---:|---:|---:|---:|---:|")
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		for _, suite := range []string{"0478", "0578"} {
+			for _, size := range []string{"1KiB", "64KiB", "1MiB", "64MiB"} {
+				key := op + "/" + suite + "/" + size
+				r := get("Rust/"+key, "MB/s")
+				if r == 0 {
+					continue
+				}
+				o, a := get("Ours/"+key, "MB/s"), get("Official/"+key, "MB/s")
+				fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", op, suite, size,
+					num(r), num(get("Rust/"+key, "allocs/op")), num(o), num(a), ratio(o, r), ratio(r, a))
+			}
+		}
+	}
 }
