@@ -63,8 +63,9 @@ the data key):
     -w provider=aws-kms-rsa key=ARN algorithm=RSAES_OAEP_SHA_256|RSAES_OAEP_SHA_1
        [public-key-file=PUBLIC] [region=R] [profile=P] [grant_tokens=T...]
                               an AWS KMS RSA key: encrypts locally with its
-                              public key (PEM or DER), decrypts with KMS
-                              Decrypt; suites without signatures only
+                              public key (PEM or DER; without the file, one
+                              KMS GetPublicKey), decrypts with KMS Decrypt;
+                              suites without signatures only
     -w provider=aws-kms-ecdh key=ARN recipient-key-file=PUBLIC | discovery=true
        [region=R] [profile=P] [grant_tokens=T...]
                               an AWS KMS key-agreement key (KMS

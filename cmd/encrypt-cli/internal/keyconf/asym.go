@@ -13,8 +13,8 @@ package keyconf
 // recipient-key-file alone the ephemeral one. Decrypt: key-file alone is
 // discovery (any message addressed to that key), with recipient-key-file
 // (the other party's public key) the static schema. aws-kms-rsa encrypts
-// with the public key (no AWS KMS request) and decrypts with AWS KMS
-// Decrypt. aws-kms-ecdh calls AWS KMS DeriveSharedSecret with the key (and
+// locally with the public key, from public-key-file= or else fetched with
+// one AWS KMS GetPublicKey request, and decrypts with AWS KMS Decrypt. aws-kms-ecdh calls AWS KMS DeriveSharedSecret with the key (and
 // GetPublicKey once). The AWS KMS ones take region=, profile= and
 // grant_tokens= as aws-kms groups do; a key ARN's own region wins.
 
@@ -119,9 +119,6 @@ func parseAsymSpec(provider string, kv KV, decrypt bool) (*asymSpec, error) {
 		}
 		if s.algorithm != string(types.EncryptionAlgorithmSpecRsaesOaepSha256) && s.algorithm != string(types.EncryptionAlgorithmSpecRsaesOaepSha1) {
 			return nil, clierr.Usage(fmt.Sprintf("provider=aws-kms-rsa: unknown algorithm %q", s.algorithm), "algorithm is RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1, the one the message was encrypted with")
-		}
-		if !decrypt && s.publicFile == "" {
-			return nil, clierr.Usage("provider=aws-kms-rsa needs public-key-file=PUBLIC.pem to encrypt (encryption is local)", "aws kms get-public-key --key-id ARN --output text --query PublicKey | base64 -d > public.der")
 		}
 	case providerKMSECDH:
 		if s.key == "" {
@@ -262,6 +259,12 @@ func (s *asymSpec) kmsClient(ctx context.Context, kmsOpts []func(*kms.Options)) 
 
 func (s *asymSpec) kmsRSA(ctx context.Context, kmsOpts []func(*kms.Options)) (materials.Keyring, error) {
 	var pub *rsa.PublicKey
+	if !s.decrypt && s.publicFile == "" {
+		var err error
+		if pub, err = s.kmsRSAPublic(ctx, kmsOpts); err != nil {
+			return nil, err
+		}
+	}
 	if s.publicFile != "" {
 		data, err := s.read("public-key-file", s.publicFile)
 		if err != nil {
@@ -319,4 +322,40 @@ func (s *asymSpec) kmsECDH(ctx context.Context, kmsOpts []func(*kms.Options)) (m
 		return nil, fmt.Errorf("-w provider=aws-kms-ecdh: %w", err)
 	}
 	return kr, nil
+}
+
+// kmsRSAPublic fetches the public key of the group's KMS key with one
+// GetPublicKey request, for encrypting without public-key-file=, and
+// checks that the key is an RSA key for encryption and, when AWS KMS
+// lists the key's algorithms, that the group's is one of them.
+func (s *asymSpec) kmsRSAPublic(ctx context.Context, kmsOpts []func(*kms.Options)) (*rsa.PublicKey, error) {
+	kc, err := s.kmsClient(ctx, kmsOpts)
+	if err != nil {
+		return nil, err
+	}
+	out, err := kc.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: &s.key, GrantTokens: s.grantTokens})
+	if err != nil {
+		return nil, fmt.Errorf("-w provider=aws-kms-rsa key=%s: fetching the public key: %w", s.key, err)
+	}
+	fail := func(what string) error {
+		return clierr.WithHint(fmt.Errorf("-w provider=aws-kms-rsa key=%s: %s", s.key, what),
+			"the key must be an RSA key with key usage ENCRYPT_DECRYPT; or give public-key-file= to encrypt without asking AWS KMS")
+	}
+	switch {
+	case out.KeyId == nil || *out.KeyId != s.key:
+		return nil, fail("AWS KMS answered for another key")
+	case out.KeyUsage != types.KeyUsageTypeEncryptDecrypt:
+		return nil, fail(fmt.Sprintf("the key's usage is %s, not ENCRYPT_DECRYPT", out.KeyUsage))
+	case len(out.EncryptionAlgorithms) > 0 && !slices.Contains(out.EncryptionAlgorithms, types.EncryptionAlgorithmSpec(s.algorithm)):
+		return nil, fail(fmt.Sprintf("the key does not allow algorithm %s", s.algorithm))
+	}
+	k, err := x509.ParsePKIXPublicKey(out.PublicKey)
+	if err != nil {
+		return nil, fail(fmt.Sprintf("its public key does not parse: %v", err))
+	}
+	pub, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fail(fmt.Sprintf("its public key is a %T, not an RSA key", k))
+	}
+	return pub, nil
 }

@@ -20,7 +20,7 @@ func TestParseAsymSpec(t *testing.T) {
 		{[]string{"provider=raw-ecdh", "key-file=a.pem", "key-file=c.pem"}, true, "takes one key-file="},
 		{[]string{"provider=raw-ecdh", "key-file=a.pem", "curve=p256"}, true, `unknown attribute "curve"`},
 		{[]string{"provider=aws-kms-rsa", "key=" + arn, "algorithm=RSAES_OAEP_SHA_256", "public-key-file=p.pem"}, false, ""},
-		{[]string{"provider=aws-kms-rsa", "key=" + arn, "algorithm=RSAES_OAEP_SHA_256"}, false, "needs public-key-file"},
+		{[]string{"provider=aws-kms-rsa", "key=" + arn, "algorithm=RSAES_OAEP_SHA_256"}, false, ""},
 		{[]string{"provider=aws-kms-rsa", "key=" + arn, "algorithm=RSAES_OAEP_SHA_1", "grant_tokens=a", "grant_tokens=b"}, true, ""},
 		{[]string{"provider=aws-kms-rsa", "key=" + arn, "algorithm=RSAES_PKCS1_V1_5"}, true, "unknown algorithm"},
 		{[]string{"provider=aws-kms-rsa", "key=alias/x", "algorithm=RSAES_OAEP_SHA_1"}, true, "is not a key ARN"},
