@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
+	"github.com/go-esdk/esdk/materials"
 )
 
 // TestSteadyStateAllocations: once a stream is running, encrypting or
@@ -91,31 +92,7 @@ func TestStreamDecryptAllocations(t *testing.T) {
 	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
 		for _, workers := range []int{1, 0} {
 			for _, size := range []int{1 << 10, 4 << 10, 64 << 10} {
-				c := encryptsdk.New(kr)
-				c.Concurrency = workers
-				msg, err := c.EncryptBytes(bg, plaintext(size, 3), &encryptsdk.EncryptOptions{Suite: id, FrameLength: frameLen})
-				if err != nil {
-					t.Fatal(err)
-				}
-				d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				raw, err := d.Header().AppendBinary(nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				hdrLen := len(raw) + len(d.HeaderAuth().IV) + len(d.HeaderAuth().Tag)
-				io.Copy(io.Discard, d)
-				dec := func() {
-					d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if n, err := io.Copy(io.Discard, d); err != nil || n != int64(size) {
-						t.Fatalf("decrypted %d bytes, %v", n, err)
-					}
-				}
+				hdrLen, dec := streamDecryption(t, kr, id, workers, frameLen, size, 3)
 				for range 3 {
 					dec() // warm up: buffers of earlier streams are recycled
 				}
@@ -156,28 +133,7 @@ func TestStreamDecryptColdAllocations(t *testing.T) {
 	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
 		for _, workers := range []int{1, 0} {
 			for _, size := range []int{0, 1 << 10, 3 << 10} {
-				c := encryptsdk.New(kr)
-				c.Concurrency = workers
-				msg, err := c.EncryptBytes(bg, plaintext(size, 4), &encryptsdk.EncryptOptions{Suite: id, FrameLength: frameLen})
-				if err != nil {
-					t.Fatal(err)
-				}
-				d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				raw, _ := d.Header().AppendBinary(nil)
-				hdrLen := len(raw) + len(d.HeaderAuth().IV) + len(d.HeaderAuth().Tag)
-				io.Copy(io.Discard, d)
-				dec := func() {
-					d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if n, err := io.Copy(io.Discard, d); err != nil || n != int64(size) {
-						t.Fatalf("decrypted %d bytes, %v", n, err)
-					}
-				}
+				hdrLen, dec := streamDecryption(t, kr, id, workers, frameLen, size, 4)
 				cold, warm := uint64(math.MaxUint64), uint64(math.MaxUint64)
 				for range 3 {
 					runtime.GC() // a pooled object survives one collection, not two
@@ -191,6 +147,40 @@ func TestStreamDecryptColdAllocations(t *testing.T) {
 					t.Errorf("suite %v, concurrency %d, %d-byte message: a stream with empty pools allocates %d bytes, %d more than with recycled buffers, want at most %d more", id, workers, size, cold, cold-warm, limit)
 				}
 			}
+		}
+	}
+}
+
+// streamDecryption encrypts a message of size bytes (plaintext seed
+// seed) with suite id and frameLen, decrypts it once, and returns the
+// length of its header (with the header's IV and tag) and a function
+// that decrypts it again as a stream, failing t unless every byte comes
+// out.
+func streamDecryption(t *testing.T, kr materials.Keyring, id algorithms.ID, workers int, frameLen int64, size int, seed int64) (int, func()) {
+	t.Helper()
+	c := encryptsdk.New(kr)
+	c.Concurrency = workers
+	msg, err := c.EncryptBytes(bg, plaintext(size, seed), &encryptsdk.EncryptOptions{Suite: id, FrameLength: frameLen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := d.Header().AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdrLen := len(raw) + len(d.HeaderAuth().IV) + len(d.HeaderAuth().Tag)
+	io.Copy(io.Discard, d)
+	return hdrLen, func() {
+		d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, d); err != nil || n != int64(size) {
+			t.Fatalf("decrypted %d bytes, %v", n, err)
 		}
 	}
 }
