@@ -50,18 +50,7 @@ func TestFIPSCLI(t *testing.T) {
 			env = append(env, k+"="+v)
 		}
 		cmd.Env = append(env, runAsCLIEnv+"=1", "GODEBUG="+godebug)
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		err := cmd.Run()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			return 0, errb.String()
-		case errors.As(err, &ee):
-			return ee.ExitCode(), errb.String()
-		}
-		t.Fatalf("running the CLI: %v", err)
-		return 0, ""
+		return runCLIProcess(t, cmd)
 	}
 	for _, c := range []struct {
 		name string

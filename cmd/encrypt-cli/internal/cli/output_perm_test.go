@@ -35,6 +35,13 @@ func cliAs(t *testing.T, exe string, uid int, dir string, cliArgs ...string) (co
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), runAsCLIEnv+"=1", "HOME="+dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+	return runCLIProcess(t, cmd)
+}
+
+// runCLIProcess runs cmd (the CLI as a process) and returns its exit
+// status and standard error; t fails if it could not run at all.
+func runCLIProcess(t *testing.T, cmd *exec.Cmd) (code int, stderr string) {
+	t.Helper()
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	err := cmd.Run()
@@ -45,7 +52,7 @@ func cliAs(t *testing.T, exe string, uid int, dir string, cliArgs ...string) (co
 	case errors.As(err, &ee):
 		return ee.ExitCode(), errb.String()
 	}
-	t.Fatalf("running the CLI as uid %d: %v", uid, err)
+	t.Fatalf("running the CLI (%s): %v", strings.Join(cmd.Args, " "), err)
 	return 0, ""
 }
 
