@@ -184,3 +184,35 @@ func streamDecryption(t *testing.T, kr materials.Keyring, id algorithms.ID, work
 		}
 	}
 }
+
+// TestAppendDecryptRecyclesBatches: decrypting into a reused buffer
+// allocates only the per-message work (header, keys, cipher), not
+// frame-tracking arrays sized to the message: those are recycled from
+// one call to the next, as a stream's are.
+func TestAppendDecryptRecyclesBatches(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c := encryptsdk.New(mustAES(t, "ns", "k", testKey(32, 8)))
+	c.Concurrency = 1
+	ct, err := c.EncryptBytes(bg, make([]byte, 1<<20), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 0, len(ct))
+	for range 3 { // warm up
+		buf, _, _ = c.AppendDecrypt(bg, buf[:0], ct, nil)
+	}
+	const calls, limit = 20, 16 << 10
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range calls {
+		if buf, _, err = c.AppendDecrypt(bg, buf[:0], ct, nil); err != nil || len(buf) != 1<<20 {
+			t.Fatalf("AppendDecrypt: %d bytes, %v", len(buf), err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if n := (after.TotalAlloc - before.TotalAlloc) / calls; n > limit {
+		t.Errorf("AppendDecrypt of a 1 MiB message into a reused buffer allocated %d bytes per call, want at most %d", n, limit)
+	}
+}

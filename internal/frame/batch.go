@@ -36,8 +36,9 @@ type batch struct {
 	src      []byte
 	max      int // slab size limit of a seal batch
 
-	// Opening: frames are opened in place, or into out[i] when out is set;
-	// plain[i] receives the plaintext of frames[i] and errs[i] its error.
+	// Opening: frames are opened in place, or into out[i] when out holds
+	// their destinations; plain[i] receives the plaintext of frames[i]
+	// and errs[i] its error.
 	open      bool
 	capFrames int // the most frames an open batch takes
 	frames    []format.Frame
@@ -146,7 +147,7 @@ func (b *batch) run(s *Scratch, lo, hi int) {
 	if b.open {
 		for i := lo; i < hi; i++ {
 			dst := b.frames[i].Sealed[:0]
-			if b.out != nil {
+			if len(b.out) > 0 {
 				dst = b.out[i][:0]
 			}
 			b.plain[i], b.errs[i] = b.c.OpenTo(s, dst, &b.frames[i], b.single)

@@ -250,20 +250,20 @@ func (o *Opener) take() *batch {
 		return b
 	}
 	o.batches++
-	if o.in == nil {
-		// A message in memory: its batches, sized to it, are not recycled.
-		b := o.c.newOpenBatch(o.frameCap)
-		b.frames = make([]format.Frame, 0, o.frameCap)
-		b.out = make([][]byte, 0, o.frameCap)
-		b.plain = make([][]byte, 0, o.frameCap)
-		b.errs = make([]error, 0, o.frameCap)
-		return b
-	}
-	if b, ok := openBatches.Get().(*batch); ok && b.capFrames == o.frameCap {
-		b.c = o.c
+	if b, ok := openBatches.Get().(*batch); ok {
+		b.c, b.capFrames = o.c, o.frameCap
 		return b
 	}
 	return o.c.newOpenBatch(o.frameCap)
+}
+
+// putOpenBatch gives a waited-for, reset batch back for other messages,
+// dropping its references to their bytes.
+func putOpenBatch(b *batch) {
+	clear(b.frames[:cap(b.frames)])
+	clear(b.out[:cap(b.out)])
+	b.c, b.out = nil, b.out[:0]
+	openBatches.Put(b)
 }
 
 // frameBuffered reports whether a whole frame can be read without waiting
@@ -311,9 +311,7 @@ func (o *Opener) recycle() {
 			}
 			b.seg = nil
 		}
-		clear(b.frames[:cap(b.frames)]) // references into the buffers
-		b.c, b.out = nil, nil
-		openBatches.Put(b)
+		putOpenBatch(b)
 	}
 	o.free = nil
 	o.in.Close()
@@ -405,6 +403,11 @@ func (o *Opener) AppendAll(dst []byte, bodyLen int) ([]byte, error) {
 		return fail(err)
 	}
 	o.done = true
+	for _, b := range o.free {
+		b.reset()
+		putOpenBatch(b)
+	}
+	o.free = nil
 	return dst, nil
 }
 
