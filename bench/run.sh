@@ -128,6 +128,11 @@ bench() {
 			# Our streaming API at every size beside Tink's streaming AEAD
 			# and the floor (the data path from stdlib primitives, 1 core).
 			bench -test.bench='^Benchmark(OursStreamSizes|Tink|Floor)$/.*/.*/^(1KiB|64KiB|1MiB)$' -test.benchtime=1s
+			# The same rows and the one-shot ones with one processor
+			# (GOMAXPROCS=1, so one worker), named 1Core/...: the floor
+			# and Tink use one goroutine, and so do these.
+			bench -test.cpu=1 -test.bench='^Benchmark(Ours|OursStreamSizes|Tink|Floor)$/.*/^(0478|AES256_GCM_HKDF_4KB)$/^(1KiB|64KiB|1MiB)$' -test.benchtime=1s |
+				sed 's/^Benchmark/Benchmark1Core\//'
 			# 64 MiB messages and the throughput baselines: a fixed count.
 			# One-shot runs get processes of their own: they leave
 			# gigabytes of garbage whose release (the runtime returning

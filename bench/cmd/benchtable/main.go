@@ -173,6 +173,7 @@ func main() {
 				ratio(st, one), ratio(st, tk), ratio(one, fl))
 		}
 	}
+	oneCoreTable(get)
 	fmt.Println()
 	fmt.Println("| op | 64MiB, 2 cores | MB/s | 2-goroutine floor MB/s | ÷ floor |")
 	fmt.Println("|---|---|---:|---:|---:|")
@@ -294,6 +295,30 @@ func rustTable(get func(name, unit string) float64) {
 				fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", op, suite, size,
 					num(r), num(get("Rust/"+key, "allocs/op")), num(o), num(a), ratio(o, r), ratio(r, a))
 			}
+		}
+	}
+}
+
+// oneCoreTable prints the 0x0478 rows measured with one processor
+// (GOMAXPROCS=1, benchmarks named 1Core/...), if the results have them:
+// one-shot and streaming beside the floor and Tink, all on one goroutine.
+func oneCoreTable(get func(name, unit string) float64) {
+	if get("1Core/Floor/Decrypt/0478/1MiB", "MB/s") == 0 {
+		return
+	}
+	fmt.Println()
+	fmt.Println("One core (GOMAXPROCS=1: one worker, as the floor and Tink):")
+	fmt.Println()
+	fmt.Println("| op | size | one-shot MB/s | floor MB/s | one-shot ÷ floor | stream MB/s | Tink MB/s | stream ÷ Tink | stream ÷ one-shot |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, op := range []string{"Encrypt", "Decrypt"} {
+		for _, size := range []string{"1KiB", "64KiB", "1MiB"} {
+			one := get("1Core/Ours/"+op+"/0478/"+size, "MB/s")
+			fl := get("1Core/Floor/"+op+"/0478/"+size, "MB/s")
+			st := get("1Core/OursStreamSizes/"+op+"/0478/"+size, "MB/s")
+			tk := get("1Core/Tink/"+op+"/AES256_GCM_HKDF_4KB/"+size, "MB/s")
+			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", op, size, num(one), num(fl), ratio(one, fl),
+				num(st), num(tk), ratio(st, tk), ratio(st, one))
 		}
 	}
 }
