@@ -6,7 +6,7 @@
 # reason printed, where cargo is missing), plus the peak RSS of a 256 MiB
 # encrypt+decrypt.
 #
-#   ./run.sh [OUTFILE]            full table (about 9 minutes on 2 cores, estimated)
+#   ./run.sh [OUTFILE]            full table (about 15 minutes on 2 cores)
 #   ./run.sh -smoke [OUTFILE]     every benchmark once, the interop test and
 #                                 a small peak-RSS run (for CI; ~15 seconds)
 #   ./run.sh -ref REV [OUTFILE]   measure the library as of git revision REV
