@@ -134,15 +134,19 @@ func (c *Cache) getStorm(ctx context.Context, id cacheID, l lookup, fetch fetchF
 	start := l.now()
 	var waitedOn *fetchCall
 	for {
+		c.mu.Lock()
+		// Checked under the lock, under which a read publishes its result
+		// and leaves the inflight set: a caller must not miss a failed
+		// read that ended since it woke and take it for no read at all.
 		if waitedOn != nil {
 			if done, final := finished(ctx, waitedOn); done {
 				if final {
+					c.mu.Unlock()
 					return waitedOn.m, waitedOn.err
 				}
 				waitedOn = nil
 			}
 		}
-		c.mu.Lock()
 		now := l.now()
 		if el, ok := c.entries[id]; ok {
 			e := el.Value.(*cacheEntry)

@@ -236,6 +236,35 @@ func TestStormColdWaitersShareOneRead(t *testing.T) {
 	}
 }
 
+// TestStormWaitersNeverMissAFailedRead: callers that keep waking (a
+// short Sleep) while a read fails share its failure: none of them takes
+// the ended read for no read at all and starts another.
+func TestStormWaitersNeverMissAFailedRead(t *testing.T) {
+	store := newGatedStore(t, branchID)
+	boom := errors.New("store down")
+	store.fail.Store(&boom)
+	cache := stormCache(t, hierarchy.StormTracking{Sleep: time.Microsecond})
+	kr := newKeyring(t, hierarchy.Config{KeyStore: store, Cache: cache, Now: func() time.Time { return time.Unix(1e9, 0) }})
+	for round := range 50 {
+		before := store.started.Load()
+		store.hold()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if _, err := encryptErr(kr); !errors.Is(err, boom) {
+					t.Errorf("round %d: %v, want the store's failure", round, err)
+				}
+			})
+		}
+		waitFor(t, "7 callers waiting for one read", func() bool { return hierarchy.Waiting(cache) == 7 })
+		store.release()
+		wg.Wait()
+		if n := store.started.Load() - before; n != 1 {
+			t.Fatalf("round %d: 8 cold callers made %d reads, want 1", round, n)
+		}
+	}
+}
+
 // TestStormFanOut: at most FanOut distinct entries are read at once.
 func TestStormFanOut(t *testing.T) {
 	ids := []string{"t0", "t1", "t2", "t3", "t4", "t5"}
