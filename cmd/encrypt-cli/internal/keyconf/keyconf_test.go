@@ -88,6 +88,11 @@ func TestRegisterProvider(t *testing.T) {
 		}
 		return fakeGroup{kv}, nil
 	})
+	t.Cleanup(func() { // registration is for the life of a process: undo it for -count
+		extraMu.Lock()
+		delete(extraProviders, "test-fake")
+		extraMu.Unlock()
+	})
 	specs, _, err := ParseWrappingKeys([][]string{{"provider=test-fake", "key=k1"}, {"provider=test-fake", "key=k2"}}, false)
 	if err != nil {
 		t.Fatal(err)
