@@ -300,7 +300,10 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
-		d.err = d.next()
+		var n int
+		if n, d.err = d.next(p); n > 0 {
+			return n, nil
+		}
 	}
 	n := copy(p, d.out)
 	d.out = d.out[n:]
@@ -308,8 +311,13 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 }
 
 // WriteTo implements [io.WriterTo] so that io.Copy writes each verified
-// frame straight from the Decryptor's buffer.
+// frame straight from the Decryptor's buffer. A sequential stream fills a
+// [bytes.Buffer] through its ReadFrom instead, so that frames are opened
+// straight into the buffer's free space.
 func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
+	if b, ok := w.(*bytes.Buffer); ok && d.op.OpensInto() && !d.buffer {
+		return b.ReadFrom(readerOnly{d})
+	}
 	var total int64
 	for {
 		if len(d.out) > 0 {
@@ -327,32 +335,45 @@ func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 			}
 			return total, d.err
 		}
-		d.err = d.next()
+		_, d.err = d.next(nil)
 	}
 }
 
-// next sets d.out to the next verified plaintext. It returns io.EOF once
-// the message is complete and verified.
-func (d *Decryptor) next() error {
+// readerOnly hides the Decryptor's WriteTo from a ReadFrom.
+type readerOnly struct{ d *Decryptor }
+
+func (r readerOnly) Read(p []byte) (int, error) { return r.d.Read(p) }
+
+// next obtains the next verified plaintext: it opens it straight into
+// dst and returns its length when the Opener can and it fits there, else
+// sets d.out to it. It returns io.EOF once the message is complete and
+// verified.
+func (d *Decryptor) next(dst []byte) (int, error) {
+	if d.buffer {
+		dst = nil
+	}
 	for {
-		pt, last, err := d.op.Next()
+		pt, last, err := d.op.NextTo(dst)
 		if err != nil {
-			return openErr(err)
+			return 0, openErr(err)
 		}
 		if d.buffer {
 			if len(pt) > maxInt-len(d.all) {
 				d.op.Close()
-				return fmt.Errorf("encryptsdk: %w: the buffered plaintext does not fit in memory on this platform", ErrBodyTooLarge)
+				return 0, fmt.Errorf("encryptsdk: %w: the buffered plaintext does not fit in memory on this platform", ErrBodyTooLarge)
 			}
 			d.all = append(d.all, pt...)
 			if last {
 				d.out = d.all
-				return nil
+				return 0, nil
 			}
 			continue
 		}
+		if len(pt) > 0 && len(dst) > 0 && &pt[0] == &dst[0] {
+			return len(pt), nil // opened into dst
+		}
 		d.out = pt
-		return nil
+		return 0, nil
 	}
 }
 

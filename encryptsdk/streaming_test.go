@@ -151,16 +151,39 @@ func TestStreamingSignedBadSignature(t *testing.T) {
 				t.Errorf("%s (buffer %v): error %v, EOF %v; want %v", tc.name, buffer, r.err, r.sawEOF, tc.want)
 			}
 		}
-		// io.Copy (WriteTo) obeys the same rule.
-		d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
-		if err != nil {
-			t.Fatal(err)
+		// io.Copy (WriteTo) obeys the same rule, and so does a Read into a
+		// buffer that holds whole frames, into which a sequential stream
+		// opens them: the final frame leaves nothing in the buffer's spare
+		// room or in p.
+		for _, workers := range []int{1, 2} {
+			c.Concurrency = workers
+			d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			out.Grow(4096)
+			n, err := io.Copy(&out, d)
+			spare := out.AvailableBuffer()
+			if !errors.Is(err, tc.want) || n > 48 || out.Len() > 48 || bytes.Contains(spare[:cap(spare)], pt[48:]) {
+				t.Errorf("%s, %d workers: io.Copy wrote %d bytes, error %v", tc.name, workers, n, err)
+			}
+			d, err = c.Decrypt(bg, bytes.NewReader(msg), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := make([]byte, 4096)
+			var got []byte
+			for err == nil {
+				var k int
+				k, err = d.Read(p)
+				got = append(got, p[:k]...)
+			}
+			if !errors.Is(err, tc.want) || len(got) > 48 || bytes.Contains(p, pt[48:]) {
+				t.Errorf("%s, %d workers: Read released %d bytes, error %v", tc.name, workers, len(got), err)
+			}
 		}
-		var out bytes.Buffer
-		n, err := io.Copy(&out, d)
-		if !errors.Is(err, tc.want) || n > 48 || out.Len() > 48 {
-			t.Errorf("%s: io.Copy wrote %d bytes, error %v", tc.name, n, err)
-		}
+		c.Concurrency = 0
 	}
 }
 

@@ -30,6 +30,7 @@ type Opener struct {
 	workers int
 	single  bool // a non-framed body
 	local   bool // reading never waits on another party
+	lazy    bool // frames are opened as they are released (see NextTo)
 	slot    int  // length of a regular frame
 	maxSeg  int  // read buffer size of a full batch
 
@@ -56,6 +57,7 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 		c: c, mr: mr, in: in, finish: finish, workers: max(1, cfg.Workers),
 		single: c.frameLen == 0, local: local || in == nil,
 	}
+	o.lazy = in != nil && o.workers == 1
 	if cfg.Hash != nil {
 		o.hash = cfg.Hash
 	}
@@ -95,16 +97,28 @@ func (o *Opener) startHasher() {
 // Next returns the plaintext of the next frame, and whether it is the
 // last. The plaintext is valid until the next call. After the last frame
 // Next returns io.EOF.
-func (o *Opener) Next() ([]byte, bool, error) {
+func (o *Opener) Next() ([]byte, bool, error) { return o.NextTo(nil) }
+
+// NextTo is Next, except that a sequential stream ([Opener.OpensInto])
+// opens the frame straight into dst when its plaintext fits in len(dst):
+// the plaintext returned is then dst[:len(pt)], and no copy of it is
+// needed. dst is only written if the frame authenticates, and cleared
+// again if the message then fails its final checks.
+func (o *Opener) NextTo(dst []byte) ([]byte, bool, error) {
 	if o.err != nil {
 		return nil, false, o.err
 	}
-	pt, last, err := o.next()
+	pt, last, err := o.next(dst)
 	if err != nil {
 		o.fail(err)
 	}
 	return pt, last, err
 }
+
+// OpensInto reports whether [Opener.NextTo] opens frames into its dst: a
+// stream with one worker opens each frame as it is released, on its
+// caller's goroutine, rather than a batch at a time ahead of it.
+func (o *Opener) OpensInto() bool { return o.lazy }
 
 // fail records the first error and ends the stream: its buffers are
 // recycled, and the hashing goroutine stopped.
@@ -116,7 +130,7 @@ func (o *Opener) fail(err error) {
 	o.recycle()
 }
 
-func (o *Opener) next() ([]byte, bool, error) {
+func (o *Opener) next(dst []byte) ([]byte, bool, error) {
 	for {
 		if b := o.rel; b != nil {
 			if o.relNext < b.len() {
@@ -127,6 +141,12 @@ func (o *Opener) next() ([]byte, bool, error) {
 					return nil, false, fmt.Errorf("frame %d: %w", f.Seq, err)
 				}
 				pt := b.plain[i]
+				if o.lazy {
+					var err error
+					if pt, err = o.openNow(b, i, dst); err != nil {
+						return nil, false, fmt.Errorf("frame %d: %w", f.Seq, err)
+					}
+				}
 				if f.Final {
 					if err := o.finish(); err != nil {
 						clear(pt)
@@ -200,6 +220,9 @@ func (o *Opener) readBatch() *batch {
 		b.seg = o.in.seg
 	}
 	o.lastRead = o.in.r
+	if o.lazy {
+		return b // opened frame by frame as released
+	}
 	if o.hashes != nil {
 		o.hashes.send(b)
 		if b.ends() {
@@ -209,6 +232,28 @@ func (o *Opener) readBatch() *batch {
 	}
 	b.start(helpers(o.workers))
 	return b
+}
+
+// openNow opens frame i of a batch that was not started (a lazy
+// stream's): into dst if its plaintext fits there, else in place. A panic
+// (a bug: no input can cause one) becomes an error wrapping [ErrInternal],
+// as on the pipeline's goroutines.
+func (o *Opener) openNow(b *batch, i int, dst []byte) (pt []byte, err error) {
+	f := &b.frames[i]
+	out := f.Sealed[:0]
+	if n := f.ContentLen(); n <= len(dst) {
+		out = dst[:n]
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrInternal, r)
+		}
+		if err != nil {
+			pt = nil
+			clear(out) // nothing of a frame that did not open is left
+		}
+	}()
+	return o.c.OpenTo(&o.scratch, out[:0], f, b.single)
 }
 
 // read reads the next frame, or the non-framed body.

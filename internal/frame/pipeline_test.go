@@ -340,6 +340,82 @@ func TestOpenerReleaseRules(t *testing.T) {
 	}
 }
 
+// TestOpenerOpensInto: a sequential stream opens each frame straight into
+// the buffer given to NextTo when it fits there (the plaintext returned is
+// that buffer), in place when it does not; a stream with more workers
+// never writes the buffer. A frame that does not authenticate, and a
+// final frame whose finish fails, leave nothing of their plaintext in it.
+func TestOpenerOpensInto(t *testing.T) {
+	const fl = 1024
+	c := testCipher(t, fl)
+	pt := pattern(5*fl+300, 9) // 5 regular frames and a final one
+	msg := message(t, c, pt)
+	bodyAt := len(msg) - len(sealBody(t, c, pt))
+	slot := wire.RegularFrameHeaderLen + fl + algorithms.TagLen
+	zeroOrMark := func(b []byte) bool { // all zero or all untouched
+		return len(bytes.Trim(b, "\x00")) == 0 || len(bytes.Trim(b, "\xaa")) == 0
+	}
+	for _, workers := range []int{1, 2} {
+		for _, size := range []int{fl, fl - 1} {
+			st := openStream(t, c, msg, workers, true, nil, nil)
+			if got := st.o.OpensInto(); got != (workers == 1) {
+				t.Fatalf("%d workers: OpensInto %v", workers, got)
+			}
+			dst := make([]byte, size)
+			var got []byte
+			for {
+				p, _, err := st.o.NextTo(dst)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				into := len(p) > 0 && &p[0] == &dst[0]
+				if want := workers == 1 && len(p) <= size; into != want {
+					t.Fatalf("%d workers, buffer of %d: a frame of %d bytes opened into the buffer: %v", workers, size, len(p), into)
+				}
+				got = append(got, p...)
+			}
+			if !bytes.Equal(got, pt) {
+				t.Fatalf("%d workers, buffer of %d: wrong plaintext", workers, size)
+			}
+		}
+	}
+	// Frame 3 tampered: frames 1 and 2 come out of dst, then nothing.
+	bad := bytes.Clone(msg)
+	bad[bodyAt+2*slot+wire.RegularFrameHeaderLen+7] ^= 1
+	errSig := errors.New("signature")
+	for _, tc := range []struct {
+		name      string
+		msg       []byte
+		finishErr error
+		released  int
+		failedLen int // the failed frame's plaintext length
+	}{{"tampered frame 3", bad, nil, 2 * fl, fl}, {"failing finish", msg, errSig, 5 * fl, 300}} {
+		st := openStream(t, c, tc.msg, 1, true, nil, tc.finishErr)
+		dst := make([]byte, 2*fl)
+		var got []byte
+		var err error
+		for {
+			for i := range dst {
+				dst[i] = 0xAA
+			}
+			var p []byte
+			if p, _, err = st.o.NextTo(dst); err != nil {
+				break
+			}
+			got = append(got, p...)
+		}
+		if err == io.EOF || !bytes.Equal(got, pt[:tc.released]) {
+			t.Fatalf("%s: released %d bytes, error %v", tc.name, len(got), err)
+		}
+		if !zeroOrMark(dst[:tc.failedLen]) || !zeroOrMark(dst[tc.failedLen:]) {
+			t.Fatalf("%s: the failed frame left bytes in the buffer", tc.name)
+		}
+	}
+}
+
 // TestOpenerFaultIsAnError: a fault while opening (here frames with no
 // IV, which the format reader never returns: AES-GCM panics), on the caller's goroutine or a
 // pool goroutine, is an ErrInternal error and releases nothing.
