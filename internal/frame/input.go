@@ -26,7 +26,10 @@ type Input struct {
 	r, w  int  // seg.b[r:w] is read ahead and not yet consumed
 	held  bool // seg holds frames taken in place: seg.b[:r] must stay
 	probe bool // after a short read, read again to learn of the end early
-	err   error
+	// sealed says no plaintext is ever left in the buffers (see
+	// Opener.lazy): what is read into them needs no clearing.
+	sealed bool
+	err    error
 }
 
 // NewInput returns an Input reading src. local says src is in memory or
@@ -114,14 +117,22 @@ func (in *Input) fill(want int) {
 	}
 	m, err := in.src.Read(in.seg.b[in.w:])
 	in.w += m
-	in.seg.used = max(in.seg.used, in.w)
+	in.wrote(in.seg, in.w)
 	if err == nil && m > 0 && in.probe && in.w < len(in.seg.b) {
 		m, err = in.src.Read(in.seg.b[in.w:])
 		in.w += m
-		in.seg.used = max(in.seg.used, in.w)
+		in.wrote(in.seg, in.w)
 	}
 	if err != nil {
 		in.err = err
+	}
+}
+
+// wrote records that seg.b[:n] has been written, to be cleared when seg
+// goes back to its pool, since frames may be opened in place there.
+func (in *Input) wrote(seg *segment, n int) {
+	if !in.sealed {
+		seg.used = max(seg.used, n)
 	}
 }
 
@@ -132,7 +143,7 @@ func (in *Input) fill(want int) {
 func (in *Input) replace(seg *segment) {
 	unread := in.w - in.r
 	copy(seg.b, in.seg.b[in.r:in.w])
-	seg.used = max(seg.used, unread)
+	in.wrote(seg, unread)
 	if !in.held {
 		putSegment(in.seg)
 	}

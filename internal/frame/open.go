@@ -34,8 +34,12 @@ type Opener struct {
 	slot    int  // length of a regular frame
 	maxSeg  int  // read buffer size of a full batch
 
-	rel      *batch   // frames being released
-	relNext  int      // index in rel of the next frame to release
+	rel     *batch // frames being released
+	relNext int    // index in rel of the next frame to release
+	// shown is the plaintext of the frame last released, when a lazy
+	// stream opened it in place: it is cleared once released, so that a
+	// lazy stream's read buffers only ever keep ciphertext.
+	shown    []byte
 	pending  []*batch // frames read and being opened, oldest first
 	free     []*batch // batches not in use
 	batches  int      // batches in existence
@@ -58,6 +62,9 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 		single: c.frameLen == 0, local: local || in == nil,
 	}
 	o.lazy = in != nil && o.workers == 1
+	if o.lazy {
+		in.sealed = true
+	}
 	if cfg.Hash != nil {
 		o.hash = cfg.Hash
 	}
@@ -65,6 +72,9 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 	if !o.single {
 		o.slot = wire.RegularFrameHeaderLen + c.fl + algorithms.TagLen
 		o.frameCap = BatchFrames(c.fl, o.workers)
+		if o.lazy {
+			o.frameCap = max(1, min(o.frameCap, lazyBatchBytes/max(1, c.fl)))
+		}
 		o.depth = pipelineDepth(o.frameCap*c.fl, o.workers)
 		o.maxSeg = max(floorClass(o.frameCap*o.slot), minSegment)
 	}
@@ -124,13 +134,22 @@ func (o *Opener) OpensInto() bool { return o.lazy }
 // recycled, and the hashing goroutine stopped.
 func (o *Opener) fail(err error) {
 	o.err = err
+	o.hide()
 	if o.hashes != nil {
 		o.hashes.close()
 	}
 	o.recycle()
 }
 
+// hide clears the plaintext of the frame last released, if it was opened
+// in a read buffer: the caller is done with it.
+func (o *Opener) hide() {
+	clear(o.shown)
+	o.shown = nil
+}
+
 func (o *Opener) next(dst []byte) ([]byte, bool, error) {
+	o.hide()
 	for {
 		if b := o.rel; b != nil {
 			if o.relNext < b.len() {
@@ -190,6 +209,11 @@ func (o *Opener) next(dst []byte) ([]byte, bool, error) {
 	}
 }
 
+// lazyBatchBytes is about how much a sequential stream reads ahead at a
+// time: its read buffer stays in the processor's cache between being
+// filled and its frames being opened.
+const lazyBatchBytes = 64 << 10
+
 // readBatch reads frames in place into a spare batch and starts opening
 // them. It stops at the final frame, at a full batch or read buffer, or
 // when taking another frame would have to wait for input.
@@ -240,9 +264,10 @@ func (o *Opener) readBatch() *batch {
 // as on the pipeline's goroutines.
 func (o *Opener) openNow(b *batch, i int, dst []byte) (pt []byte, err error) {
 	f := &b.frames[i]
-	out := f.Sealed[:0]
-	if n := f.ContentLen(); n <= len(dst) {
-		out = dst[:n]
+	n := f.ContentLen()
+	out, inPlace := f.Sealed[:n], true
+	if n <= len(dst) {
+		out, inPlace = dst[:n], false
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -253,7 +278,11 @@ func (o *Opener) openNow(b *batch, i int, dst []byte) (pt []byte, err error) {
 			clear(out) // nothing of a frame that did not open is left
 		}
 	}()
-	return o.c.OpenTo(&o.scratch, out[:0], f, b.single)
+	pt, err = o.c.OpenTo(&o.scratch, out[:0], f, b.single)
+	if err == nil && inPlace {
+		o.shown = pt
+	}
+	return pt, err
 }
 
 // read reads the next frame, or the non-framed body.

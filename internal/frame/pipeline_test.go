@@ -527,30 +527,50 @@ func overlapsAt(p, buf []byte) bool {
 }
 
 // TestRecycledBuffersAreCleared: a finished stream's read buffers go back
-// to their pools cleared of what was read and opened in them.
+// to their pools cleared of what was read and opened in them. A
+// sequential stream clears a frame opened in its read buffer as soon as
+// the frame is released, whether the stream then goes on or is closed.
 func TestRecycledBuffersAreCleared(t *testing.T) {
 	c := testCipher(t, 1024)
 	pt := bytes.Repeat([]byte("secret plaintext "), 5000)
-	st := openStream(t, c, message(t, c, pt), 1, true, nil, nil)
-	var segs []*segment
-	for {
-		_, last, err := st.o.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b := st.o.rel; b.seg != nil && (len(segs) == 0 || segs[len(segs)-1] != b.seg) {
-			segs = append(segs, b.seg)
-		}
-		if last {
-			break
-		}
-	}
-	if _, _, err := st.o.Next(); err != io.EOF {
-		t.Fatal(err)
-	}
-	for i, s := range segs {
-		if bytes.Contains(s.b, []byte("secret")) || s.used != 0 {
-			t.Errorf("read buffer %d still holds plaintext after the stream ended", i)
+	for _, workers := range []int{1, 2} {
+		for _, closeEarly := range []bool{false, true} {
+			st := openStream(t, c, message(t, c, pt), workers, true, nil, nil)
+			var segs []*segment
+			var prev []byte
+			for i := 0; ; i++ {
+				got, last, err := st.o.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.o.OpensInto() && bytes.Contains(prev, []byte("secret")) {
+					t.Errorf("workers %d: frame %d's plaintext is still in the read buffer once the next is released", workers, i)
+				}
+				prev = got
+				if b := st.o.rel; b.seg != nil && (len(segs) == 0 || segs[len(segs)-1] != b.seg) {
+					segs = append(segs, b.seg)
+				}
+				if closeEarly && i == 30 {
+					st.o.Close()
+					break
+				}
+				if last {
+					break
+				}
+			}
+			if closeEarly && !st.o.OpensInto() {
+				continue // batches still being opened are left to the collector
+			}
+			if !closeEarly {
+				if _, _, err := st.o.Next(); err != io.EOF {
+					t.Fatal(err)
+				}
+			}
+			for i, s := range segs {
+				if bytes.Contains(s.b, []byte("secret")) || s.used != 0 {
+					t.Errorf("workers %d, closed early %v: read buffer %d still holds plaintext after the stream ended", workers, closeEarly, i)
+				}
+			}
 		}
 	}
 }
