@@ -311,9 +311,11 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 }
 
 // WriteTo implements [io.WriterTo] so that io.Copy writes each verified
-// frame straight from the Decryptor's buffer. A sequential stream fills a
-// [bytes.Buffer] through its ReadFrom instead, so that frames are opened
-// straight into the buffer's free space.
+// frame straight from the Decryptor's buffer. A stream whose frames are
+// opened one by one as they are read (with Concurrency 1, or from a small
+// source that tells its length, such as a [bytes.Reader] or a regular
+// file) fills a [bytes.Buffer] through its ReadFrom instead, so that
+// frames are opened straight into the buffer's free space.
 func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 	if b, ok := w.(*bytes.Buffer); ok && d.op.OpensInto() && !d.buffer {
 		return b.ReadFrom(readerOnly{d})

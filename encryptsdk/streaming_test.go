@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"testing"
@@ -152,12 +153,21 @@ func TestStreamingSignedBadSignature(t *testing.T) {
 			}
 		}
 		// io.Copy (WriteTo) obeys the same rule, and so does a Read into a
-		// buffer that holds whole frames, into which a sequential stream
-		// opens them: the final frame leaves nothing in the buffer's spare
-		// room or in p.
-		for _, workers := range []int{1, 2} {
-			c.Concurrency = workers
-			d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
+		// buffer that holds whole frames, into which a stream with one
+		// worker, or of a small source that tells its length, opens them:
+		// the final frame leaves nothing in the buffer's spare room or in
+		// p. A source that hides its length has frames opened ahead.
+		for _, run := range []struct {
+			workers int
+			src     func() io.Reader
+		}{
+			{1, func() io.Reader { return bytes.NewReader(msg) }},
+			{2, func() io.Reader { return bytes.NewReader(msg) }},
+			{2, func() io.Reader { return struct{ io.Reader }{bytes.NewReader(msg)} }},
+		} {
+			c.Concurrency = run.workers
+			name := fmt.Sprintf("%s, %d workers, %T", tc.name, run.workers, run.src())
+			d, err := c.Decrypt(bg, run.src(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,9 +176,9 @@ func TestStreamingSignedBadSignature(t *testing.T) {
 			n, err := io.Copy(&out, d)
 			spare := out.AvailableBuffer()
 			if !errors.Is(err, tc.want) || n > 48 || out.Len() > 48 || bytes.Contains(spare[:cap(spare)], pt[48:]) {
-				t.Errorf("%s, %d workers: io.Copy wrote %d bytes, error %v", tc.name, workers, n, err)
+				t.Errorf("%s: io.Copy wrote %d bytes, error %v", name, n, err)
 			}
-			d, err = c.Decrypt(bg, bytes.NewReader(msg), nil)
+			d, err = c.Decrypt(bg, run.src(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +190,7 @@ func TestStreamingSignedBadSignature(t *testing.T) {
 				got = append(got, p[:k]...)
 			}
 			if !errors.Is(err, tc.want) || len(got) > 48 || bytes.Contains(p, pt[48:]) {
-				t.Errorf("%s, %d workers: Read released %d bytes, error %v", tc.name, workers, len(got), err)
+				t.Errorf("%s: Read released %d bytes, error %v", name, len(got), err)
 			}
 		}
 		c.Concurrency = 0

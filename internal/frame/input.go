@@ -2,6 +2,7 @@ package frame
 
 import (
 	"io"
+	"os"
 	"sync"
 )
 
@@ -47,6 +48,28 @@ func (in *Input) KeepsReadBytes() {}
 
 // Buffered is the number of bytes read ahead and not yet consumed.
 func (in *Input) Buffered() int { return in.w - in.r }
+
+// left is how many bytes are left to read, counting those read ahead,
+// when the source tells: one with a Len method (a [bytes.Reader], for
+// instance), or a regular file (from its size now and its offset). It is
+// a hint for sizing the work, never relied on for correctness.
+func (in *Input) left() (int64, bool) {
+	switch src := in.src.(type) {
+	case interface{ Len() int }:
+		return int64(src.Len() + in.Buffered()), true
+	case *os.File:
+		fi, err := src.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return 0, false
+		}
+		at, err := src.Seek(0, io.SeekCurrent)
+		if err != nil || at > fi.Size() {
+			return 0, false
+		}
+		return fi.Size() - at + int64(in.Buffered()), true
+	}
+	return 0, false
+}
 
 // ended reports whether the source has ended (or failed): all that is
 // left is buffered.

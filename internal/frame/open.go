@@ -30,9 +30,12 @@ type Opener struct {
 	workers int
 	single  bool // a non-framed body
 	local   bool // reading never waits on another party
-	lazy    bool // frames are opened as they are released (see NextTo)
-	slot    int  // length of a regular frame
-	maxSeg  int  // read buffer size of a full batch
+	// lazy says frames are opened as they are released, on the caller's
+	// goroutine, rather than a batch at a time ahead of it (see NextTo):
+	// with one worker, or a source known to hold less than lazyMax.
+	lazy   bool
+	slot   int // length of a regular frame
+	maxSeg int // read buffer size of a full batch
 
 	rel     *batch // frames being released
 	relNext int    // index in rel of the next frame to release
@@ -61,9 +64,10 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 		c: c, mr: mr, in: in, finish: finish, workers: max(1, cfg.Workers),
 		single: c.frameLen == 0, local: local || in == nil,
 	}
-	o.lazy = in != nil && o.workers == 1
-	if o.lazy {
-		in.sealed = true
+	if in != nil {
+		left, known := in.left()
+		o.lazy = o.workers == 1 || known && left < lazyMax
+		in.sealed = o.lazy
 	}
 	if cfg.Hash != nil {
 		o.hash = cfg.Hash
@@ -71,11 +75,12 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 	o.depth, o.frameCap = 1, 1
 	if !o.single {
 		o.slot = wire.RegularFrameHeaderLen + c.fl + algorithms.TagLen
-		o.frameCap = BatchFrames(c.fl, o.workers)
 		if o.lazy {
-			o.frameCap = max(1, min(o.frameCap, lazyBatchBytes/max(1, c.fl)))
+			o.frameCap = max(1, min(BatchFrames(c.fl, 1), lazyBatchBytes/max(1, c.fl)))
+		} else {
+			o.frameCap = BatchFrames(c.fl, o.workers)
+			o.depth = pipelineDepth(o.frameCap*c.fl, o.workers)
 		}
-		o.depth = pipelineDepth(o.frameCap*c.fl, o.workers)
 		o.maxSeg = max(floorClass(o.frameCap*o.slot), minSegment)
 	}
 	// A sequential stream still reads one batch ahead while the one
@@ -83,8 +88,8 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 	o.depth++
 	if in != nil {
 		o.lastRead = len(in.seg.b)
-		if o.hash != nil && o.workers > 1 {
-			// A sequential stream hashes each frame as it reads it.
+		if o.hash != nil && !o.lazy {
+			// A lazy stream hashes each frame as it reads it.
 			o.startHasher()
 		}
 	}
@@ -109,8 +114,8 @@ func (o *Opener) startHasher() {
 // Next returns io.EOF.
 func (o *Opener) Next() ([]byte, bool, error) { return o.NextTo(nil) }
 
-// NextTo is Next, except that a sequential stream ([Opener.OpensInto])
-// opens the frame straight into dst when its plaintext fits in len(dst):
+// NextTo is Next, except that while [Opener.OpensInto] holds it opens
+// the frame straight into dst when its plaintext fits in len(dst):
 // the plaintext returned is then dst[:len(pt)], and no copy of it is
 // needed. dst is only written if the frame authenticates, and cleared
 // again if the message then fails its final checks.
@@ -125,9 +130,11 @@ func (o *Opener) NextTo(dst []byte) ([]byte, bool, error) {
 	return pt, last, err
 }
 
-// OpensInto reports whether [Opener.NextTo] opens frames into its dst: a
-// stream with one worker opens each frame as it is released, on its
-// caller's goroutine, rather than a batch at a time ahead of it.
+// OpensInto reports whether [Opener.NextTo] opens frames into its dst,
+// each on the caller's goroutine as it is released: a stream with one
+// worker does, and one with more whose source is known to be small (a
+// [bytes.Reader], say, or a regular file, holding less than 384 KiB);
+// other streams open whole batches ahead on the worker pool.
 func (o *Opener) OpensInto() bool { return o.lazy }
 
 // fail records the first error and ends the stream: its buffers are
@@ -209,10 +216,16 @@ func (o *Opener) next(dst []byte) ([]byte, bool, error) {
 	}
 }
 
-// lazyBatchBytes is about how much a sequential stream reads ahead at a
-// time: its read buffer stays in the processor's cache between being
-// filled and its frames being opened.
+// lazyBatchBytes is about how much a lazy stream reads ahead at a time:
+// its read buffer stays in the processor's cache between being filled and
+// its frames being opened.
 const lazyBatchBytes = 64 << 10
+
+// lazyMax is the size of a source below which a stream with more than
+// one worker opens its frames lazily all the same: in a small message,
+// handing frames to other goroutines and copying their plaintext out
+// costs more than the parallelism saves.
+const lazyMax = 384 << 10
 
 // readBatch reads frames in place into a spare batch and starts opening
 // them. It stops at the final frame, at a full batch or read buffer, or

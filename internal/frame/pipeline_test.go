@@ -179,10 +179,17 @@ type stream struct {
 // finish records that it ran and returns finishErr.
 func openStream(t testing.TB, c *Cipher, msg []byte, workers int, local bool, h hash.Hash, finishErr error) *stream {
 	t.Helper()
-	var src io.Reader = bytes.NewReader(msg)
+	// The source does not tell its length, which would make a stream of
+	// a small message lazy whatever its workers (see TestOpenerOpensInto).
+	var src io.Reader = struct{ io.Reader }{bytes.NewReader(msg)}
 	if !local {
 		src = &trickle{src, 1500}
 	}
+	return openStreamFrom(t, c, src, workers, local, h, finishErr)
+}
+
+func openStreamFrom(t testing.TB, c *Cipher, src io.Reader, workers int, local bool, h hash.Hash, finishErr error) *stream {
+	t.Helper()
 	st := &stream{in: NewInput(src, local)}
 	mr := format.NewReader(st.in, format.Limits{})
 	if _, _, err := mr.ReadHeader(); err != nil {
@@ -340,26 +347,42 @@ func TestOpenerReleaseRules(t *testing.T) {
 	}
 }
 
-// TestOpenerOpensInto: a sequential stream opens each frame straight into
-// the buffer given to NextTo when it fits there (the plaintext returned is
-// that buffer), in place when it does not; a stream with more workers
-// never writes the buffer. A frame that does not authenticate, and a
-// final frame whose finish fails, leave nothing of their plaintext in it.
+// TestOpenerOpensInto: a lazy stream opens each frame straight into the
+// buffer given to NextTo when it fits there (the plaintext returned is
+// that buffer), in place when it does not; a stream that opens batches
+// ahead never writes the buffer. A stream is lazy with one worker, and
+// with two when its source tells that it holds less than lazyMax; a
+// signed stream's hash sees the same bytes either way. A frame that does
+// not authenticate, and a final frame whose finish fails, leave nothing
+// of their plaintext in the buffer.
 func TestOpenerOpensInto(t *testing.T) {
 	const fl = 1024
 	c := testCipher(t, fl)
-	pt := pattern(5*fl+300, 9) // 5 regular frames and a final one
-	msg := message(t, c, pt)
-	bodyAt := len(msg) - len(sealBody(t, c, pt))
-	slot := wire.RegularFrameHeaderLen + fl + algorithms.TagLen
+	small := pattern(5*fl+300, 9) // 5 regular frames and a final one
+	large := pattern(lazyMax, 9)
 	zeroOrMark := func(b []byte) bool { // all zero or all untouched
 		return len(bytes.Trim(b, "\x00")) == 0 || len(bytes.Trim(b, "\xaa")) == 0
 	}
-	for _, workers := range []int{1, 2} {
+	sums := map[int][]byte{}
+	for _, tc := range []struct {
+		pt      []byte
+		workers int
+		known   bool // the source tells its length
+		lazy    bool
+	}{
+		{small, 1, false, true}, {large, 1, true, true},
+		{small, 2, true, true}, {small, 2, false, false}, {large, 2, true, false},
+	} {
 		for _, size := range []int{fl, fl - 1} {
-			st := openStream(t, c, msg, workers, true, nil, nil)
-			if got := st.o.OpensInto(); got != (workers == 1) {
-				t.Fatalf("%d workers: OpensInto %v", workers, got)
+			name := fmt.Sprintf("%d bytes, %d workers, length known %v, buffer of %d", len(tc.pt), tc.workers, tc.known, size)
+			var src io.Reader = bytes.NewReader(message(t, c, tc.pt))
+			if !tc.known {
+				src = struct{ io.Reader }{src}
+			}
+			h := sha512.New()
+			st := openStreamFrom(t, c, src, tc.workers, true, h, nil)
+			if st.o.OpensInto() != tc.lazy {
+				t.Fatalf("%s: OpensInto %v", name, st.o.OpensInto())
 			}
 			dst := make([]byte, size)
 			var got []byte
@@ -372,16 +395,26 @@ func TestOpenerOpensInto(t *testing.T) {
 					t.Fatal(err)
 				}
 				into := len(p) > 0 && &p[0] == &dst[0]
-				if want := workers == 1 && len(p) <= size; into != want {
-					t.Fatalf("%d workers, buffer of %d: a frame of %d bytes opened into the buffer: %v", workers, size, len(p), into)
+				if want := tc.lazy && len(p) > 0 && len(p) <= size; into != want {
+					t.Fatalf("%s: a frame of %d bytes opened into the buffer: %v", name, len(p), into)
 				}
 				got = append(got, p...)
 			}
-			if !bytes.Equal(got, pt) {
-				t.Fatalf("%d workers, buffer of %d: wrong plaintext", workers, size)
+			if !bytes.Equal(got, tc.pt) {
+				t.Fatalf("%s: wrong plaintext", name)
+			}
+			sum := h.Sum(nil)
+			if sums[len(tc.pt)] == nil {
+				sums[len(tc.pt)] = sum
+			} else if !bytes.Equal(sum, sums[len(tc.pt)]) {
+				t.Fatalf("%s: hashed different bytes", name)
 			}
 		}
 	}
+	pt := small
+	msg := message(t, c, pt)
+	bodyAt := len(msg) - len(sealBody(t, c, pt))
+	slot := wire.RegularFrameHeaderLen + fl + algorithms.TagLen
 	// Frame 3 tampered: frames 1 and 2 come out of dst, then nothing.
 	bad := bytes.Clone(msg)
 	bad[bodyAt+2*slot+wire.RegularFrameHeaderLen+7] ^= 1
