@@ -89,7 +89,8 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 	if in != nil {
 		o.lastRead = len(in.seg.b)
 		if o.hash != nil && !o.lazy {
-			// A lazy stream hashes each frame as it reads it.
+			// Batches opened ahead are hashed on a goroutine of their own
+			// (a lazy stream hashes each frame as it reads it).
 			o.startHasher()
 		}
 	}

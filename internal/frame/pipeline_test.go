@@ -469,6 +469,23 @@ func TestOpenerFaultIsAnError(t *testing.T) {
 			t.Errorf("%d helpers: err() = %v, want ErrInternal", helpers, err)
 		}
 	}
+	// A lazy stream opens each frame on the caller's goroutine, into the
+	// caller's buffer or in place.
+	o := &Opener{c: c, lazy: true}
+	b := c.newOpenBatch(2)
+	for i := range 2 {
+		raw := bytes.Clone(sealed[i*slot : (i+1)*slot])
+		b.add(format.Frame{Seq: uint32(i + 1), Sealed: raw[16:], Raw: raw}, nil)
+	}
+	dst := bytes.Repeat([]byte{0xAA}, 2048)
+	for i, into := range [][]byte{dst, nil} {
+		if pt, err := o.openNow(b, i, into); !errors.Is(err, ErrInternal) || pt != nil {
+			t.Errorf("openNow into %d bytes: %d bytes, error %v; want ErrInternal", len(into), len(pt), err)
+		}
+	}
+	if o.shown != nil || len(bytes.Trim(dst[:1024], "\x00")) != 0 {
+		t.Error("a frame that failed to open left bytes behind")
+	}
 }
 
 // TestSequentialStartsNoGoroutine: with one worker, sealing and opening a
