@@ -48,26 +48,38 @@ func FuzzDecrypt(f *testing.F) {
 		if err == nil && !bytes.Equal(pt, fuzzPlaintext) {
 			t.Fatalf("decrypted to %q", pt)
 		}
-		d, err := c.Decrypt(bg, bytes.NewReader(msg), nil)
-		if err != nil {
-			return
-		}
-		var got []byte
-		buf := make([]byte, 7)
-		for {
-			n, err := d.Read(buf)
-			got = append(got, buf[:n]...)
-			if !bytes.HasPrefix(fuzzPlaintext, got) {
-				t.Fatalf("released %q, not a prefix of the plaintext", got)
+		// A source that tells its length is opened one frame at a time,
+		// into the Read buffer when a frame fits there; one that hides it,
+		// a batch at a time ahead on the pool.
+		for _, run := range []struct {
+			hide bool
+			size int
+		}{{false, 7}, {false, 64}, {true, 7}} {
+			var src io.Reader = bytes.NewReader(msg)
+			if run.hide {
+				src = struct{ io.Reader }{src}
 			}
-			if err == io.EOF {
-				if !bytes.Equal(got, fuzzPlaintext) {
-					t.Fatalf("io.EOF after %d of %d bytes", len(got), len(fuzzPlaintext))
-				}
-				return
-			}
+			d, err := c.Decrypt(bg, src, nil)
 			if err != nil {
 				return
+			}
+			var got []byte
+			buf := make([]byte, run.size)
+			for {
+				n, err := d.Read(buf)
+				got = append(got, buf[:n]...)
+				if !bytes.HasPrefix(fuzzPlaintext, got) {
+					t.Fatalf("released %q, not a prefix of the plaintext", got)
+				}
+				if err == io.EOF {
+					if !bytes.Equal(got, fuzzPlaintext) {
+						t.Fatalf("io.EOF after %d of %d bytes", len(got), len(fuzzPlaintext))
+					}
+					break
+				}
+				if err != nil {
+					break
+				}
 			}
 		}
 	})
@@ -109,7 +121,11 @@ func FuzzRoundTrip(f *testing.F) {
 		if want := e.MessageLength(int64(len(pt))); want != int64(msg.Len()) {
 			t.Fatalf("MessageLength = %d, message is %d bytes", want, msg.Len())
 		}
-		d, err := c.Decrypt(bg, bytes.NewReader(msg.Bytes()), nil)
+		var src io.Reader = bytes.NewReader(msg.Bytes())
+		if seed&1 == 1 {
+			src = struct{ io.Reader }{src} // no length: frames opened ahead
+		}
+		d, err := c.Decrypt(bg, src, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
