@@ -89,15 +89,22 @@ const maxKeptInput = 1 << 20
 // Scratch is per-goroutine working memory for building AADs (and, in FIPS
 // 140-only mode, for the IV || ciphertext || tag input of the approved
 // AES-GCM).
-type Scratch struct{ aad, in []byte }
+type Scratch struct {
+	aad [maxBodyAAD]byte
+	in  []byte
+}
+
+// maxBodyAAD is the longest body AAD: a 32-byte message ID, the longest
+// content string ("AWSKMSEncryptionClient Single Block"), the sequence
+// number and the content length.
+const maxBodyAAD = 32 + 35 + 4 + 8
 
 func (c *Cipher) aad(s *Scratch, kind wire.BodyKind, seq uint32, n int) []byte {
 	length := uint64(n)
 	if kind == wire.RegularFrame {
 		length = uint64(c.frameLen)
 	}
-	s.aad = wire.AppendBodyAAD(s.aad[:0], c.messageID, kind, seq, length)
-	return s.aad
+	return wire.AppendBodyAAD(s.aad[:0], c.messageID, kind, seq, length)
 }
 
 // SealFrame writes frame seq into dst, which must have room for the frame
