@@ -65,8 +65,11 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 		single: c.frameLen == 0, local: local || in == nil,
 	}
 	if in != nil {
-		left, known := in.left()
-		o.lazy = o.workers == 1 || known && left < lazyMax
+		o.lazy = o.workers == 1
+		if !o.lazy {
+			left, known := in.left()
+			o.lazy = known && left < lazyMax
+		}
 		in.sealed = o.lazy
 	}
 	if cfg.Hash != nil {
