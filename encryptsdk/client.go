@@ -42,7 +42,10 @@ type Client struct {
 	// after two seconds without work). 0 means GOMAXPROCS, 1 means
 	// sequential: only the caller's goroutine, no helper and no hashing
 	// goroutine. Small writes and messages are processed sequentially
-	// whatever it says.
+	// whatever it says: a decryption whose source tells that it holds less
+	// than 384 KiB (a Len method, as bytes.Reader has, or a regular file)
+	// opens its frames one at a time, into the caller's Read buffer when a
+	// frame fits there.
 	Concurrency int
 }
 
