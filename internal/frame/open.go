@@ -276,30 +276,35 @@ func (o *Opener) readBatch() *batch {
 }
 
 // openNow opens frame i of a batch that was not started (a lazy
-// stream's): into dst if its plaintext fits there, else in place. A panic
-// (a bug: no input can cause one) becomes an error wrapping [ErrInternal],
-// as on the pipeline's goroutines.
-func (o *Opener) openNow(b *batch, i int, dst []byte) (pt []byte, err error) {
+// stream's): into dst if its plaintext fits there, else in place.
+func (o *Opener) openNow(b *batch, i int, dst []byte) ([]byte, error) {
 	f := &b.frames[i]
 	n := f.ContentLen()
-	out, inPlace := f.Sealed[:n], true
-	if n <= len(dst) {
-		out, inPlace = dst[:n], false
+	if n > len(dst) {
+		pt, err := o.openSafe(f.Sealed[:n], f, b.single)
+		if err == nil {
+			o.shown = pt
+		}
+		return pt, err
 	}
+	return o.openSafe(dst[:n], f, b.single)
+}
+
+// openSafe opens f into out, which has room for its plaintext, on the
+// calling goroutine. A panic (a bug: no input can cause one) becomes an
+// error wrapping [ErrInternal], as on the pipeline's goroutines. Nothing
+// of a frame that does not open is left in out.
+func (o *Opener) openSafe(out []byte, f *format.Frame, single bool) (pt []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrInternal, r)
 		}
 		if err != nil {
 			pt = nil
-			clear(out) // nothing of a frame that did not open is left
+			clear(out)
 		}
 	}()
-	pt, err = o.c.OpenTo(&o.scratch, out[:0], f, b.single)
-	if err == nil && inPlace {
-		o.shown = pt
-	}
-	return pt, err
+	return o.c.OpenTo(&o.scratch, out[:0], f, single)
 }
 
 // read reads the next frame, or the non-framed body.
@@ -409,6 +414,38 @@ func (o *Opener) recycle() {
 	o.in = nil
 }
 
+// appendSequential is AppendAll on the calling goroutine alone: each
+// frame is opened as soon as it is read, while its bytes are in the
+// processor's cache (locating a batch of frames first takes a cache miss
+// per frame: 30% of a 64 MiB decryption on one core).
+func (o *Opener) appendSequential(dst []byte) ([]byte, error) {
+	start := len(dst)
+	fail := func(err error) ([]byte, error) {
+		clear(dst[start:cap(dst)])
+		o.err = err
+		return dst[:start], err
+	}
+	for final := false; !final; {
+		f, err := o.read()
+		if err != nil {
+			return fail(err)
+		}
+		if o.hash != nil {
+			o.hash.Write(f.Raw)
+		}
+		n := f.ContentLen()
+		if _, err := o.openSafe(dst[len(dst):len(dst)+n], &f, o.single); err != nil {
+			return fail(fmt.Errorf("frame %d: %w", f.Seq, err))
+		}
+		dst, final = dst[:len(dst)+n], f.Final
+	}
+	if err := o.finish(); err != nil {
+		return fail(err)
+	}
+	o.done = true
+	return dst, nil
+}
+
 // oneShotHasherMin is the body length from which a signed message in
 // memory is hashed on a goroutine of its own: below it, handing frames
 // to another goroutine costs more than hashing them.
@@ -424,6 +461,9 @@ const oneShotHasherMin = 1 << 20
 func (o *Opener) AppendAll(dst []byte, bodyLen int) ([]byte, error) {
 	if o.in != nil {
 		panic("frame: AppendAll of a stream")
+	}
+	if o.workers == 1 || bodyLen < minParallelBytes {
+		return o.appendSequential(dst)
 	}
 	if !o.single {
 		// Batches no larger than the message.

@@ -274,6 +274,49 @@ func TestOpenerRoundTrip(t *testing.T) {
 	}
 }
 
+// TestAppendAllFailureLeavesNothing: a one-shot decryption that fails (a
+// tampered frame after some good ones, a truncated body, failing final
+// checks) returns dst as it was and leaves none of the plaintext it had
+// opened in dst's spare capacity, sequentially and with helpers.
+func TestAppendAllFailureLeavesNothing(t *testing.T) {
+	const fl = 1024
+	c := testCipher(t, fl)
+	pt := pattern(40*fl+300, 6)
+	msg := message(t, c, pt)
+	bodyAt := len(msg) - len(sealBody(t, c, pt))
+	slot := wire.RegularFrameHeaderLen + fl + algorithms.TagLen
+	tampered := bytes.Clone(msg)
+	tampered[bodyAt+30*slot+wire.RegularFrameHeaderLen+5] ^= 1
+	errFinish := errors.New("final checks")
+	for _, tc := range []struct {
+		name      string
+		msg       []byte
+		finishErr error
+	}{
+		{"tampered frame 31", tampered, nil},
+		{"truncated", msg[:len(msg)-100], nil},
+		{"failing finish", msg, errFinish},
+	} {
+		for _, workers := range []int{1, 2} {
+			mr := format.NewBytesReader(tc.msg, format.Limits{})
+			mr.ReadHeader()
+			mr.ReadHeaderAuth()
+			o := NewOpener(c, mr, nil, true, func() error {
+				if tc.finishErr != nil {
+					return tc.finishErr
+				}
+				return mr.ExpectEOF()
+			}, Config{Workers: workers})
+			dst := append(make([]byte, 0, 3+len(msg)), "pre"...)
+			out, err := o.AppendAll(dst, len(tc.msg)-bodyAt)
+			spare := dst[3:cap(dst)]
+			if err == nil || string(out) != "pre" || len(bytes.Trim(spare, "\x00")) != 0 {
+				t.Errorf("%s, %d workers: returned %d bytes, error %v; %d bytes left in the spare capacity", tc.name, workers, len(out), err, len(bytes.Trim(spare, "\x00")))
+			}
+		}
+	}
+}
+
 // sealBody is the sealed body of pt.
 func sealBody(t testing.TB, c *Cipher, pt []byte) []byte {
 	var body bytes.Buffer
