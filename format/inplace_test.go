@@ -19,7 +19,7 @@ func readTrace(r *format.Reader) string {
 	if err != nil {
 		return fmt.Sprintf("header: %v", err)
 	}
-	fmt.Fprintf(&b, "header %x\n", raw)
+	fmt.Fprintf(&b, "header %x\n%s", raw, headerFields(hdr))
 	auth, err := r.ReadHeaderAuth()
 	if err != nil {
 		return b.String() + fmt.Sprintf("auth: %v", err)
@@ -65,8 +65,33 @@ func (t *trickle) Read(p []byte) (int, error) { return t.r.Read(p[:min(len(p), t
 // message in memory and Readers over the streaming decryption's input
 // (read in place, from memory and in small pieces), and fails if any
 // returns anything else, or fails differently.
+// headerFields prints every field of a parsed header, and its
+// serialization.
+func headerFields(h *format.Header) string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "fields %d %v %x %q %d %d %x\n", h.Version, h.Suite.ID(), h.MessageID, h.EncryptionContext, h.ContentType, h.FrameLength, h.SuiteData)
+	for _, k := range h.EncryptedDataKeys {
+		fmt.Fprintf(&b, "edk %q %x %x\n", k.ProviderID, k.ProviderInfo, k.Ciphertext)
+	}
+	ser, err := h.AppendBinary(nil)
+	fmt.Fprintf(&b, "serialized %x %v\n", ser, err)
+	return b.String()
+}
+
 func checkInPlace(t *testing.T, data []byte) {
 	t.Helper()
+	// A header read from a message in memory keeps nothing of the
+	// caller's buffer: it does not change when the buffer does.
+	msg := bytes.Clone(data)
+	if h, _, err := format.NewBytesReader(msg, format.Limits{}).ReadHeader(); err == nil {
+		before := headerFields(h)
+		for i := range msg {
+			msg[i] ^= 0xFF
+		}
+		if after := headerFields(h); after != before {
+			t.Fatalf("the header changed with the message buffer:\n%s\nwas\n%s", after, before)
+		}
+	}
 	want := readTrace(format.NewReader(bytes.NewReader(data), format.Limits{}))
 	for name, r := range map[string]*format.Reader{
 		"in memory":          format.NewBytesReader(data, format.Limits{}),

@@ -393,15 +393,54 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 		}
 	}
 	if r.mem && !r.ownsSrc {
-		// Parse a private copy, so that the header does not hold on to
-		// (or change with) the caller's message buffer.
-		own := &Reader{src: bytes.Clone(raw), mem: true, ownsSrc: true, lim: r.lim, nextSeq: 1}
-		if h, raw, err = own.ReadHeader(); err != nil {
-			return nil, nil, err
-		}
+		// Keep a private copy, so that the header does not hold on to (or
+		// change with) the caller's message buffer.
+		own := bytes.Clone(raw)
+		h.rebase(raw, own)
+		raw = own
 	}
 	r.hdr = h
 	return h, raw, nil
+}
+
+// rebase points the byte fields of h, parsed in place from raw, to the
+// same bytes of own, a copy of raw. Each field's place follows from the
+// header layout and the lengths of the fields before it.
+func (h *Header) rebase(raw, own []byte) {
+	at := 1 + 2 // version, suite ID
+	if h.Version == 1 {
+		at++ // type
+	}
+	move := func(p []byte) []byte {
+		if len(p) > 0 && &raw[at] != &p[0] {
+			panic("format: a header field is not where the layout puts it")
+		}
+		q := own[at : at+len(p) : at+len(p)]
+		at += len(p)
+		return q
+	}
+	h.MessageID = move(h.MessageID)
+	at += 2 // encryption context length
+	h.rawEC = move(h.rawEC)
+	at += 2 // encrypted data key count
+	for i := range h.EncryptedDataKeys {
+		k := &h.EncryptedDataKeys[i]
+		at += 2 + len(k.ProviderID) + 2
+		k.ProviderInfo = move(k.ProviderInfo)
+		at += 2
+		k.Ciphertext = move(k.Ciphertext)
+	}
+	at += 1 // content type
+	if h.Version == 1 {
+		at += 4 + 1 // reserved, IV length
+	}
+	at += 4 // frame length
+	if h.Version == 2 {
+		h.SuiteData = move(h.SuiteData)
+	}
+	if at != len(raw) {
+		panic("format: the header layout does not add up to its length")
+	}
 }
 
 func (r *Reader) peek(n int) []byte {
