@@ -58,16 +58,16 @@ func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts 
 		copy(grown, out.b)
 		out.b = grown
 	}
-	rest := plaintext
 	if fl := int(e.hdr.FrameLength); !e.nonFramed {
 		whole := len(plaintext) / fl * fl
 		if out.b, err = e.sealer.AppendFrames(out.b, plaintext[:whole]); err != nil {
 			return dst, sealErr(err)
 		}
-		e.written += int64(whole)
-		rest = plaintext[whole:]
-	}
-	if _, err := e.Write(rest); err != nil {
+		if out.b, err = e.sealer.AppendFinal(out.b, plaintext[whole:]); err != nil {
+			return dst, sealErr(err)
+		}
+		e.written += int64(len(plaintext))
+	} else if _, err := e.Write(plaintext); err != nil {
 		return dst, err
 	}
 	if err := e.Close(); err != nil {

@@ -60,7 +60,7 @@ func writeIn(t *testing.T, w io.Writer, p []byte, pieces []int) {
 // TestSealerMatchesReference: whatever the writes (byte by byte, odd
 // pieces, large writes sealed straight from the caller's buffer), the
 // number of workers and whether the body is hashed, or sealed one-shot by
-// AppendFrames, a Sealer writes exactly the frames sealed one by one, in
+// AppendFrames and AppendFinal, a Sealer writes exactly the frames sealed one by one, in
 // order, and hashes exactly what it writes.
 func TestSealerMatchesReference(t *testing.T) {
 	for _, fl := range []uint32{1, 100, 4096} {
@@ -118,6 +118,32 @@ func TestSealerMatchesReference(t *testing.T) {
 				}
 				if signed && !bytes.Equal(h.Sum(nil), sha384(want)) {
 					t.Fatalf("fl %d, %d workers: AppendFrames hashed something else", fl, workers)
+				}
+				// One-shot, the final frame too (AppendFinal): nothing is
+				// left for Close to write.
+				for _, p := range [][]byte{pt, pt[:0], pt[:int(fl)-1]} {
+					want := sealReference(c, p)
+					var out bytes.Buffer
+					h := sha512.New384()
+					cfg := Config{Workers: workers}
+					if signed {
+						cfg.Hash = h
+					}
+					s := NewSealer(c, &out, cfg)
+					whole := len(p) / int(fl) * int(fl)
+					dst, err := s.AppendFrames(make([]byte, 0, len(want)), p[:whole])
+					if err == nil {
+						dst, err = s.AppendFinal(dst, p[whole:])
+					}
+					if err == nil {
+						err = s.Close()
+					}
+					if err != nil || out.Len() != 0 || !bytes.Equal(dst, want) {
+						t.Fatalf("fl %d, %d workers, signed %v, %d bytes: AppendFinal differs from frames sealed one by one (%v; %d bytes written by Close)", fl, workers, signed, len(p), err, out.Len())
+					}
+					if signed && !bytes.Equal(h.Sum(nil), sha384(want)) {
+						t.Fatalf("fl %d, %d workers, %d bytes: AppendFinal hashed something else", fl, workers, len(p))
+					}
 				}
 			}
 		}

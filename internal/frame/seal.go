@@ -40,6 +40,7 @@ type Sealer struct {
 	nextSeq   uint32 // sequence number of the next frame
 	nonFramed bool
 	body      []byte // non-framed: body header, then the whole plaintext
+	ended     bool   // the final frame was sealed by AppendFinal
 	err       error
 }
 
@@ -208,6 +209,26 @@ func (s *Sealer) AppendFrames(dst, plaintext []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// AppendFinal seals tail, shorter than a frame, as the final frame
+// straight into dst, which has room for it, and returns dst extended by
+// it: the end of a one-shot message's body, after AppendFrames and before
+// any Write. Close then has nothing more to seal.
+func (s *Sealer) AppendFinal(dst, tail []byte) ([]byte, error) {
+	if s.err != nil {
+		return dst, s.err
+	}
+	if s.nonFramed || s.ended || len(tail) >= s.frameLen || s.partial != 0 || s.cur.n != 0 || len(s.inflight) != 0 || s.hashes != nil {
+		panic("frame: AppendFinal out of turn")
+	}
+	n := wire.FinalFrameHeaderLen + len(tail) + algorithms.TagLen
+	final := s.c.SealFrame(&s.scratch, dst[len(dst):len(dst)+n], s.nextSeq, true, tail)
+	if s.hash != nil {
+		s.hash.Write(final)
+	}
+	s.ended = true
+	return dst[:len(dst)+n], nil
+}
+
 // reserve assigns sequence numbers to k more regular frames of s.cur.
 func (s *Sealer) reserve(k int) error {
 	if s.cur.n == 0 {
@@ -322,7 +343,7 @@ func (s *Sealer) Close() error {
 }
 
 func (s *Sealer) closeBody() error {
-	if s.err != nil {
+	if s.err != nil || s.ended {
 		return s.err
 	}
 	if s.nonFramed {
