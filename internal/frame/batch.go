@@ -112,9 +112,15 @@ func (b *batch) grow(n int) {
 		return
 	}
 	size := min(max(n, 2*len(b.slab), min(b.slotLen, 64<<10)), b.max)
-	grown := make([]byte, size)
+	seg := getSegment(size)
+	grown := seg.b[:size]
 	copy(grown, b.slab)
-	b.slab = grown
+	if b.seg != nil {
+		// The old slab may hold plaintext copied in to be sealed.
+		b.seg.used = len(b.slab)
+		putSegment(b.seg)
+	}
+	b.seg, b.slab = seg, grown
 }
 
 // maxFrames is the number of frames a seal batch holds when full.

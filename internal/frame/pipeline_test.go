@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -338,6 +339,55 @@ func TestAppendAllFailureLeavesNothing(t *testing.T) {
 			spare := dst[3:cap(dst)]
 			if err == nil || string(out) != "pre" || len(bytes.Trim(spare, "\x00")) != 0 {
 				t.Errorf("%s, %d workers: returned %d bytes, error %v; %d bytes left in the spare capacity", tc.name, workers, len(out), err, len(bytes.Trim(spare, "\x00")))
+			}
+		}
+	}
+}
+
+// TestSealerRecyclesSealedBuffers: the buffers a Sealer copies plaintext
+// into to seal it go back to their pools holding no plaintext: those
+// outgrown while writing, and all of them once the body is closed. After
+// Close the Sealer refuses more plaintext, and a second Close does nothing.
+func TestSealerRecyclesSealedBuffers(t *testing.T) {
+	c := testCipher(t, 1024)
+	pt := bytes.Repeat([]byte("secret plaintext "), 2000)
+	for _, workers := range []int{1, 2} {
+		for _, signed := range []bool{false, true} {
+			cfg := Config{Workers: workers}
+			if signed {
+				cfg.Hash = sha512.New384()
+			}
+			var out bytes.Buffer
+			s := NewSealer(c, &out, cfg)
+			var segs []*segment
+			for p := pt; len(p) > 0; {
+				n := min(len(p), 700)
+				if _, err := s.Write(p[:n]); err != nil {
+					t.Fatal(err)
+				}
+				p = p[n:]
+				for _, b := range append(append([]*batch{s.cur}, s.free...), s.inflight...) {
+					if b != nil && b.seg != nil && !slices.Contains(segs, b.seg) {
+						segs = append(segs, b.seg)
+					}
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for i, sg := range segs {
+				if bytes.Contains(sg.b, []byte("secret")) {
+					t.Errorf("%d workers, signed %v: sealing buffer %d holds plaintext once recycled", workers, signed, i)
+				}
+			}
+			if _, err := s.Write([]byte("more")); err == nil {
+				t.Errorf("%d workers: Write after Close succeeded", workers)
+			}
+			if err := s.Close(); err != nil {
+				t.Errorf("%d workers: a second Close: %v", workers, err)
+			}
+			if !bytes.Equal(out.Bytes(), sealReference(c, pt)) {
+				t.Fatalf("%d workers, signed %v: sealed body differs", workers, signed)
 			}
 		}
 	}

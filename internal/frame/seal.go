@@ -332,14 +332,39 @@ func (s *Sealer) emit(b []byte) error {
 // The hashing goroutine, if any, has ended when Close returns. It does
 // not close the destination.
 func (s *Sealer) Close() error {
+	if s.err == errSealerClosed {
+		return nil
+	}
 	err := s.closeBody()
 	if s.hashes != nil {
 		s.hashes.close()
 	}
 	if err != nil {
 		s.err = err
+		return err
 	}
-	return err
+	s.recycle()
+	s.err = errSealerClosed
+	return nil
+}
+
+// errSealerClosed is what a Sealer's methods return after Close.
+var errSealerClosed = errors.New("frame: Sealer is closed")
+
+// recycle gives the buffers of a body sealed without error back to their
+// pools for other streams. Every batch is then free and holds only
+// sealed frames (closeBody cleared the tail it copied out), so the
+// buffers need no clearing. After an error they are left to the garbage
+// collector, since a helper may still hold a batch.
+func (s *Sealer) recycle() {
+	for _, b := range append(s.free, s.cur) {
+		if b != nil && b.seg != nil {
+			b.seg.used = 0
+			putSegment(b.seg)
+			b.seg, b.slab = nil, nil
+		}
+	}
+	s.free, s.cur = nil, nil
 }
 
 func (s *Sealer) closeBody() error {
