@@ -87,26 +87,12 @@ func TestStreamDecryptAllocations(t *testing.T) {
 	}
 	const frameLen = 4096
 	const slack = 4 << 10
-	const streams = 200
 	kr := mustAES(t, "ns", "k", testKey(32, 8))
 	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
 		for _, workers := range []int{1, 0} {
 			for _, size := range []int{1 << 10, 4 << 10, 64 << 10} {
 				hdrLen, dec := streamDecryption(t, kr, id, workers, frameLen, size, 3)
-				for range 3 {
-					dec() // warm up: buffers of earlier streams are recycled
-				}
-				// The best of three runs: a pool may miss now and then (an
-				// object put back on one processor is not always found from
-				// another), which costs one buffer, not one per stream.
-				per := uint64(math.MaxUint64)
-				for range 3 {
-					per = min(per, allocated(func() {
-						for range streams {
-							dec()
-						}
-					})/streams)
-				}
+				per := allocatedPerStream(dec)
 				limit := uint64(2*(frameLen+hdrLen) + slack)
 				t.Logf("suite %v, concurrency %d, %d bytes: %d bytes allocated per stream (limit %d)", id, workers, size, per, limit)
 				if per > limit {
@@ -131,7 +117,6 @@ func TestStreamEncryptAllocations(t *testing.T) {
 	// parallel signed stream. A 64 KiB sealing buffer would be 66 KiB.
 	const perMessage = 32 << 10
 	const slack = 8 << 10
-	const streams = 200
 	kr := mustAES(t, "ns", "k", testKey(32, 8))
 	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
 		for _, workers := range []int{1, 0} {
@@ -154,17 +139,7 @@ func TestStreamEncryptAllocations(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				for range 3 {
-					enc() // warm up: buffers of earlier streams are recycled
-				}
-				per := uint64(math.MaxUint64)
-				for range 3 {
-					per = min(per, allocated(func() {
-						for range streams {
-							enc()
-						}
-					})/streams)
-				}
+				per := allocatedPerStream(enc)
 				t.Logf("suite %v, concurrency %d, %d bytes: %d bytes allocated per stream", id, workers, size, per)
 				if size == 1<<10 {
 					small = per
@@ -209,6 +184,27 @@ func TestStreamDecryptColdAllocations(t *testing.T) {
 			}
 		}
 	}
+}
+
+// allocatedPerStream is the bytes one run of stream allocates once the
+// buffers of earlier runs are recycled: the best of three batches of
+// runs, since a pool may miss now and then (an object put back on one
+// processor is not always found from another), which costs one buffer,
+// not one per stream.
+func allocatedPerStream(stream func()) uint64 {
+	const streams = 200
+	for range 3 {
+		stream() // warm up: buffers of earlier streams are recycled
+	}
+	per := uint64(math.MaxUint64)
+	for range 3 {
+		per = min(per, allocated(func() {
+			for range streams {
+				stream()
+			}
+		})/streams)
+	}
+	return per
 }
 
 // streamDecryption encrypts a message of size bytes (plaintext seed

@@ -311,9 +311,7 @@ func TestAppendAllFailureLeavesNothing(t *testing.T) {
 	pt := pattern(40*fl+300, 6)
 	msg := message(t, c, pt)
 	bodyAt := len(msg) - len(sealBody(t, c, pt))
-	slot := wire.RegularFrameHeaderLen + fl + algorithms.TagLen
-	tampered := bytes.Clone(msg)
-	tampered[bodyAt+30*slot+wire.RegularFrameHeaderLen+5] ^= 1
+	tampered := flipInFrame(t, c, msg, pt, 30)
 	errFinish := errors.New("final checks")
 	for _, tc := range []struct {
 		name      string
@@ -391,6 +389,16 @@ func TestSealerRecyclesSealedBuffers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// flipInFrame returns a copy of msg, the message of pt under c, with a
+// bit of the content of regular frame k (counting from 0) flipped.
+func flipInFrame(t testing.TB, c *Cipher, msg, pt []byte, k int) []byte {
+	bodyAt := len(msg) - len(sealBody(t, c, pt))
+	slot := wire.RegularFrameHeaderLen + c.fl + algorithms.TagLen
+	bad := bytes.Clone(msg)
+	bad[bodyAt+k*slot+wire.RegularFrameHeaderLen+5] ^= 1
+	return bad
 }
 
 // sealBody is the sealed body of pt.
@@ -532,11 +540,8 @@ func TestOpenerOpensInto(t *testing.T) {
 	}
 	pt := small
 	msg := message(t, c, pt)
-	bodyAt := len(msg) - len(sealBody(t, c, pt))
-	slot := wire.RegularFrameHeaderLen + fl + algorithms.TagLen
 	// Frame 3 tampered: frames 1 and 2 come out of dst, then nothing.
-	bad := bytes.Clone(msg)
-	bad[bodyAt+2*slot+wire.RegularFrameHeaderLen+7] ^= 1
+	bad := flipInFrame(t, c, msg, pt, 2)
 	errSig := errors.New("signature")
 	for _, tc := range []struct {
 		name      string
