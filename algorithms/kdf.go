@@ -1,6 +1,7 @@
 package algorithms
 
 import (
+	"crypto/fips140"
 	"crypto/hkdf"
 	"crypto/subtle"
 	"encoding/binary"
@@ -32,6 +33,18 @@ func (s Suite) DeriveKeys(plaintextDataKey, messageID []byte) (dataKey, commitKe
 		dk, err := hkdf.Key(s.kdfHash, plaintextDataKey, nil, string(id[:])+string(messageID), s.keyLen)
 		return dk, nil, err
 	default:
+		if !fips140.Enabled() {
+			keys := make([]byte, s.keyLen+s.suiteDataLen)
+			dk, ck := keys[:s.keyLen:s.keyLen], keys[s.keyLen:]
+			var info [2 + len("DERIVEKEY")]byte
+			copy(info[copy(info[:], id[:]):], "DERIVEKEY")
+			if err := deriveCommitKeys(plaintextDataKey, messageID, info[:], dk, ck); err != nil {
+				clear(keys)
+				return nil, nil, err
+			}
+			return dk, ck, nil
+		}
+		// In FIPS 140-3 mode the derivation is the module's approved HKDF.
 		prk, err := hkdf.Extract(s.kdfHash, plaintextDataKey, messageID)
 		if err != nil {
 			return nil, nil, err

@@ -2,8 +2,12 @@ package algorithms_test
 
 import (
 	"bytes"
+	"crypto/fips140"
+	"crypto/hkdf"
 	"crypto/hmac"
+	"crypto/rand"
 	sha256pkg "crypto/sha256"
+	sha512pkg "crypto/sha512"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -139,6 +143,47 @@ func TestDeriveKeysKnownAnswer(t *testing.T) {
 		}
 		if len(dk) != s.KeyLen() {
 			t.Errorf("%v: data key is %d bytes", s, len(dk))
+		}
+	}
+}
+
+// TestCommitKDFMatchesStdlib derives the keys of the committing suites
+// from random data keys and message IDs and compares them with
+// crypto/hkdf's. Outside FIPS 140-3 mode DeriveKeys computes them with its
+// own HKDF-SHA512 (without allocating more than the keys it returns); in
+// that mode it uses crypto/hkdf.
+func TestCommitKDFMatchesStdlib(t *testing.T) {
+	for _, s := range algorithms.All() {
+		if s.KDF() != algorithms.KDFHKDFCommit {
+			continue
+		}
+		if s.KDFHash().Size() != sha512pkg.Size {
+			t.Fatalf("%v: committing KDF hash is %d bytes, not SHA-512", s, s.KDFHash().Size())
+		}
+		pdk, mid := make([]byte, s.KeyLen()), make([]byte, s.MessageIDLen())
+		for range 500 {
+			rand.Read(pdk)
+			rand.Read(mid)
+			dk, ck, err := s.DeriveKeys(pdk, mid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prk, err := hkdf.Extract(sha512pkg.New, pdk, mid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantDK, _ := hkdf.Expand(sha512pkg.New, prk, string(u16(uint16(s.ID())))+"DERIVEKEY", s.KeyLen())
+			wantCK, _ := hkdf.Expand(sha512pkg.New, prk, "COMMITKEY", s.SuiteDataLen())
+			if !bytes.Equal(dk, wantDK) || !bytes.Equal(ck, wantCK) {
+				t.Fatalf("%v: pdk %x, message ID %x: DeriveKeys = %x, %x; crypto/hkdf %x, %x", s, pdk, mid, dk, ck, wantDK, wantCK)
+			}
+			if cap(dk) != len(dk) {
+				t.Fatalf("%v: appending to the data key would overwrite the commit key", s)
+			}
+		}
+		allocs := testing.AllocsPerRun(100, func() { s.DeriveKeys(pdk, mid) })
+		if !fips140.Enabled() && allocs > 1 {
+			t.Errorf("%v: DeriveKeys allocates %v times, want 1 (the keys)", s, allocs)
 		}
 	}
 }

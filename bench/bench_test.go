@@ -7,12 +7,15 @@ import (
 	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha512"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"testing"
+
+	"github.com/go-esdk/esdk/algorithms"
 )
 
 // sizes are the plaintext lengths of the one-shot benchmarks.
@@ -336,6 +339,40 @@ func BenchmarkBaseline(b *testing.B) {
 				h := sha512.New384()
 				h.Write(pt)
 				h.Sum(sum[:0])
+			}
+		})
+	})
+	b.Run("HKDF", func(b *testing.B) {
+		// The key derivation of suite 0x0478 (an extract and two
+		// expands): ours, and crypto/hkdf's, which FIPS 140-3 mode uses.
+		pdk, mid := make([]byte, 32), make([]byte, 32)
+		rand.Read(pdk)
+		rand.Read(mid)
+		suite, err := algorithms.Lookup(algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("Ours", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := suite.DeriveKeys(pdk, mid); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("CryptoHKDF", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				prk, err := hkdf.Extract(sha512.New, pdk, mid)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := hkdf.Expand(sha512.New, prk, "\x04\x78DERIVEKEY", 32); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := hkdf.Expand(sha512.New, prk, "COMMITKEY", 32); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	})

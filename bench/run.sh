@@ -118,7 +118,7 @@ bench() {
 			# Small messages: timed runs, so that 1 KiB is measured over
 			# thousands of operations.
 			bench -test.bench='^Benchmark(Ours|Official)$/.*/.*/^(1KiB|64KiB|1MiB)$' -test.benchtime=1s
-			bench -test.bench='^BenchmarkBaseline$/^P384$' -test.benchtime=1s
+			bench -test.bench='^BenchmarkBaseline$/^(P384|HKDF)$' -test.benchtime=1s
 			bench -test.bench='^BenchmarkBaseline$/^AESGCM$/.*/^4KiB$' -test.benchtime=1s
 			# Raw ECDH: wrap+unwrap per curve beside the bare key agreements,
 			# and a 1 KiB message beside one P-256 agreement + raw AES.

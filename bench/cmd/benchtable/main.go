@@ -199,7 +199,7 @@ func main() {
 		"Baseline/AESGCM/Seal/4KiB", "Baseline/AESGCM/Open/4KiB", "Baseline/SHA384/64MiB"} {
 		fmt.Printf("| %s | %s | %s | %s | %d |\n", name, num(get(name, "MB/s")), num(get(name, "ns/op")/1e3), num(get(name, "allocs/op")), runs(name))
 	}
-	for _, name := range []string{"Baseline/P384/KeygenSign", "Baseline/P384/Verify"} {
+	for _, name := range []string{"Baseline/P384/KeygenSign", "Baseline/P384/Verify", "Baseline/HKDF/Ours", "Baseline/HKDF/CryptoHKDF"} {
 		fmt.Printf("| %s | – | %s | %s | %d |\n", name, num(get(name, "ns/op")/1e3), num(get(name, "allocs/op")), runs(name))
 	}
 	fmt.Println()
