@@ -165,6 +165,40 @@ func TestAppendEncryptDecrypt(t *testing.T) {
 	}
 }
 
+// TestDecryptBytesSizesItsResult: a one-shot decryption allocates for the
+// plaintext the body can hold (format.Header.MaxPlaintextLen), not for the
+// whole body: at most 8 bytes more than the plaintext for an unsigned
+// message, framed or not, and at most the footer more for a signed one. Frame lengths and sizes
+// cover empty, partial and full final frames.
+func TestDecryptBytesSizesItsResult(t *testing.T) {
+	c := encryptsdk.New(mustAES(t, "ns", "k", testKey(32, 1)))
+	for _, id := range []algorithms.ID{algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384} {
+		for _, fl := range []int64{0, 1, 100, 4096} {
+			for _, n := range []int{0, 1, 99, 100, 101, 300, 5000, 70000} {
+				if fl == 1 && n > 5000 {
+					continue
+				}
+				pt := plaintext(n, 7)
+				msg, err := c.EncryptBytes(bg, pt, &encryptsdk.EncryptOptions{Suite: id, FrameLength: fl, NonFramed: fl == 0})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _, err := c.DecryptBytes(bg, msg, nil)
+				if err != nil || !bytes.Equal(got, pt) {
+					t.Fatalf("%v, frame length %d, %d bytes: %v", id, fl, n, err)
+				}
+				slack := 8 // see format.Header.MaxPlaintextLen
+				if id == algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384 {
+					slack += 2 + 104 // the footer: length and a DER P-384 signature
+				}
+				if extra := cap(got) - len(got); extra > slack {
+					t.Errorf("%v, frame length %d, %d bytes: the result has %d bytes of spare capacity, want at most %d", id, fl, n, extra, slack)
+				}
+			}
+		}
+	}
+}
+
 // TestClientConcurrentUse: a Client is safe for concurrent use (run with
 // -race).
 func TestClientConcurrentUse(t *testing.T) {

@@ -109,15 +109,15 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	if err != nil {
 		return dst, nil, err
 	}
-	// The plaintext is shorter than the body that follows the header.
-	need := len(message) - int(d.mr.Offset())
+	bodyLen := len(message) - int(d.mr.Offset())
+	need := d.hdr.MaxPlaintextLen(bodyLen)
 	if cap(dst)-len(dst) < need || overlaps(dst[len(dst):cap(dst)], message) {
 		grown := make([]byte, len(dst), len(dst)+need)
 		copy(grown, dst)
 		dst = grown
 	}
 	d.op = frame.NewOpener(d.cipher, d.mr, nil, true, d.finish, d.config())
-	out, err := d.op.AppendAll(dst, need)
+	out, err := d.op.AppendAll(dst, bodyLen)
 	if err != nil {
 		return out, nil, openErr(err)
 	}

@@ -126,6 +126,33 @@ func (h *Header) check() error {
 	return nil
 }
 
+// MaxPlaintextLen is the longest plaintext that the frames of a body of
+// bodyLen bytes (everything after the header and its authentication, a
+// footer included) can hold under h's content type and frame length:
+// room for the plaintext of every frame a [Reader] accepts from it, even
+// when the body is cut short before its final frame. For an unsigned
+// message it exceeds the plaintext length by at most 8 bytes (0 for a
+// non-framed body).
+//
+// A framed body spends 32 bytes on each regular frame (sequence number,
+// IV, tag) and 40 on the final one (marker, sequence number, IV, content
+// length, tag), whose content is at most a frame; a non-framed body spends
+// 36 (IV, content length, tag).
+func (h *Header) MaxPlaintextLen(bodyLen int) int {
+	const regular, final, nonFramed = 4 + algorithms.IVLen + algorithms.TagLen, 4 + 4 + algorithms.IVLen + 4 + algorithms.TagLen, algorithms.IVLen + 8 + algorithms.TagLen
+	if h.ContentType != Framed || h.FrameLength == 0 {
+		return max(0, bodyLen-nonFramed)
+	}
+	fl, n := int64(h.FrameLength), int64(max(0, bodyLen))
+	onlyRegular := n / (fl + regular) * fl // a body cut before its final frame
+	if n < final {
+		return int(onlyRegular)
+	}
+	frames := (n - final) / (fl + regular) // regular frames before the final one
+	left := n - final - frames*(fl+regular)
+	return int(max(onlyRegular, frames*fl+min(fl, left)))
+}
+
 // HeaderAuth is the header authentication that follows the header body:
 // a 12-byte IV (format 1 only) and a 16-byte AES-GCM tag.
 type HeaderAuth struct {

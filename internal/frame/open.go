@@ -434,6 +434,9 @@ func (o *Opener) appendSequential(dst []byte) ([]byte, error) {
 			o.hash.Write(f.Raw)
 		}
 		n := f.ContentLen()
+		if n > cap(dst)-len(dst) {
+			return fail(errNoRoom(f.Seq))
+		}
 		if _, err := o.openSafe(dst[len(dst):len(dst)+n], &f, o.single); err != nil {
 			return fail(fmt.Errorf("frame %d: %w", f.Seq, err))
 		}
@@ -451,9 +454,17 @@ func (o *Opener) appendSequential(dst []byte) ([]byte, error) {
 // to another goroutine costs more than hashing them.
 const oneShotHasherMin = 1 << 20
 
+// errNoRoom is AppendAll's error for a frame that does not fit in the
+// room its caller made for the plaintext (format.Header.MaxPlaintextLen):
+// a bug, since a frame that the reader accepts always fits.
+func errNoRoom(seq uint32) error {
+	return fmt.Errorf("%w: frame %d does not fit in the room made for the plaintext", ErrInternal, seq)
+}
+
 // AppendAll opens every frame of a message held in memory, whose body
 // (what follows the header) is bodyLen bytes, straight into dst, which
-// must have room for the plaintext, and returns dst extended by it.
+// must have room for the plaintext, and returns dst extended by it. A
+// frame that does not fit is an error wrapping [ErrInternal].
 // Frames are opened by several goroutines for large messages, and
 // hashed, when signed and large, on a goroutine of their own; finish
 // runs after the last frame. On error the bytes written past len(dst) are
@@ -502,6 +513,9 @@ func (o *Opener) AppendAll(dst []byte, bodyLen int) ([]byte, error) {
 					o.hash.Write(f.Raw)
 				}
 				n := f.ContentLen()
+				if n > cap(dst)-len(dst) {
+					return fail(errNoRoom(f.Seq))
+				}
 				b.add(f, dst[len(dst):len(dst)+n])
 				dst = dst[:len(dst)+n]
 				final = f.Final

@@ -303,8 +303,9 @@ func TestOpenerRoundTrip(t *testing.T) {
 
 // TestAppendAllFailureLeavesNothing: a one-shot decryption that fails (a
 // tampered frame after some good ones, a truncated body, failing final
-// checks) returns dst as it was and leaves none of the plaintext it had
-// opened in dst's spare capacity, sequentially and with helpers.
+// checks, a dst too small for the plaintext) returns dst as it was and
+// leaves none of the plaintext it had opened in dst's spare capacity,
+// sequentially and with helpers.
 func TestAppendAllFailureLeavesNothing(t *testing.T) {
 	const fl = 1024
 	c := testCipher(t, fl)
@@ -321,6 +322,7 @@ func TestAppendAllFailureLeavesNothing(t *testing.T) {
 		{"tampered frame 31", tampered, nil},
 		{"truncated", msg[:len(msg)-100], nil},
 		{"failing finish", msg, errFinish},
+		{"no room", msg, nil}, // dst one byte short of the plaintext
 	} {
 		for _, workers := range []int{1, 2} {
 			mr := format.NewBytesReader(tc.msg, format.Limits{})
@@ -332,11 +334,18 @@ func TestAppendAllFailureLeavesNothing(t *testing.T) {
 				}
 				return mr.ExpectEOF()
 			}, Config{Workers: workers})
-			dst := append(make([]byte, 0, 3+len(msg)), "pre"...)
+			room := len(msg)
+			if tc.name == "no room" {
+				room = len(pt) - 1
+			}
+			dst := append(make([]byte, 0, 3+room), "pre"...)
 			out, err := o.AppendAll(dst, len(tc.msg)-bodyAt)
 			spare := dst[3:cap(dst)]
 			if err == nil || string(out) != "pre" || len(bytes.Trim(spare, "\x00")) != 0 {
 				t.Errorf("%s, %d workers: returned %d bytes, error %v; %d bytes left in the spare capacity", tc.name, workers, len(out), err, len(bytes.Trim(spare, "\x00")))
+			}
+			if tc.name == "no room" && !errors.Is(err, ErrInternal) {
+				t.Errorf("%d workers: a plaintext that does not fit in dst: %v, want ErrInternal", workers, err)
 			}
 		}
 	}
