@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
@@ -147,7 +148,19 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	if err != nil {
 		return nil, err
 	}
-	tag := fc.AEAD().Seal(nil, make([]byte, algorithms.IVLen), nil, append(raw[:len(raw):len(raw)], authOnly...))
+	// The header tag authenticates the header and the pairs only
+	// authenticated; it is sealed straight into the room AppendBinary left
+	// after the header (past the IV, in format 1).
+	aad := raw[:len(raw):len(raw)]
+	if len(authOnly) > 0 {
+		aad = append(aad, authOnly...)
+	}
+	at := len(raw)
+	if hdr.Version == 1 {
+		at += algorithms.IVLen
+	}
+	raw = slices.Grow(raw, at-len(raw)+algorithms.TagLen)
+	tag := fc.AEAD().Seal(raw[at:at], zeroIV[:], nil, aad)
 	raw = wire.AppendHeaderAuth(raw, hdr.Version, tag)
 
 	e := &Encryptor{
@@ -174,6 +187,9 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	}
 	return e, nil
 }
+
+// zeroIV is the IV of the header tag.
+var zeroIV [algorithms.IVLen]byte
 
 // Header returns the message header (the encryption context stored in it
 // excludes required, authenticate-only pairs).

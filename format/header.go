@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/materials"
@@ -58,12 +59,6 @@ func (h *Header) AppendBinary(b []byte) ([]byte, error) {
 	if err := h.check(); err != nil {
 		return nil, err
 	}
-	b = append(b, h.Version)
-	if h.Version == 1 {
-		b = append(b, typeCustomerAED)
-	}
-	b = binary.BigEndian.AppendUint16(b, uint16(h.Suite.ID()))
-	b = append(b, h.MessageID...)
 	ec := h.rawEC
 	if ec == nil {
 		var err error
@@ -74,6 +69,19 @@ func (h *Header) AppendBinary(b []byte) ([]byte, error) {
 	if len(ec) > materials.MaxSerializedLen {
 		return nil, errors.New("format: encryption context is too large for a header")
 	}
+	// Grow b once: the header, and room for the header authentication
+	// that usually follows it (IV and tag).
+	n := 2 + 2 + len(h.MessageID) + 2 + len(ec) + 2 + 1 + 5 + 4 + len(h.SuiteData) + algorithms.IVLen + algorithms.TagLen
+	for _, k := range h.EncryptedDataKeys {
+		n += 6 + len(k.ProviderID) + len(k.ProviderInfo) + len(k.Ciphertext)
+	}
+	b = slices.Grow(b, n)
+	b = append(b, h.Version)
+	if h.Version == 1 {
+		b = append(b, typeCustomerAED)
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(h.Suite.ID()))
+	b = append(b, h.MessageID...)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(ec)))
 	b = append(b, ec...)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(h.EncryptedDataKeys)))
