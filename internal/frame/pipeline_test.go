@@ -66,6 +66,14 @@ func writeIn(t *testing.T, w io.Writer, p []byte, pieces []int) {
 func TestSealerMatchesReference(t *testing.T) {
 	for _, fl := range []uint32{1, 100, 4096} {
 		c := testCipher(t, fl)
+		// Nothing written: the body is an empty final frame.
+		for _, workers := range []int{1, 2} {
+			var out bytes.Buffer
+			s := NewSealer(c, &out, Config{Workers: workers, Hash: sha512.New384()})
+			if err := s.Close(); err != nil || !bytes.Equal(out.Bytes(), sealReference(c, nil)) {
+				t.Fatalf("fl %d, %d workers, nothing written: %x, %v", fl, workers, out.Bytes(), err)
+			}
+		}
 		pt := pattern(300<<10+17, byte(fl))
 		if fl == 1 {
 			pt = pt[:3000]

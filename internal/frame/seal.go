@@ -72,8 +72,7 @@ func NewSealer(c *Cipher, w io.Writer, cfg Config) *Sealer {
 	case s.workers > 1:
 		s.directMin = max(s.frameLen, 64<<10)
 	}
-	s.cur = s.take()
-	return s
+	return s // the first batch is taken by the first Write
 }
 
 // Write seals p. Full frames are sealed (by several goroutines for large
@@ -116,6 +115,9 @@ func (s *Sealer) BodyLen() int { return len(s.body) - wire.NonFramedHeaderLen }
 func (s *Sealer) write(p []byte) (int, error) {
 	total := len(p)
 	fl := s.frameLen
+	if s.cur == nil && len(p) > 0 {
+		s.cur = s.take()
+	}
 	for len(p) > 0 {
 		b := s.cur
 		if s.partial == 0 && b.n == 0 && len(p) >= s.directMin && len(p) >= fl {
@@ -169,8 +171,8 @@ func (s *Sealer) AppendFrames(dst, plaintext []byte) ([]byte, error) {
 	}
 	fl := s.frameLen
 	n := len(plaintext) / fl
-	slot := s.cur.slotLen
-	if s.partial != 0 || s.cur.n != 0 || len(s.inflight) != 0 || s.hashes != nil {
+	slot := wire.RegularFrameHeaderLen + fl + algorithms.TagLen
+	if s.partial != 0 || s.cur != nil || len(s.inflight) != 0 || s.hashes != nil {
 		panic("frame: AppendFrames on a used Sealer")
 	}
 	first := s.nextSeq
@@ -217,7 +219,7 @@ func (s *Sealer) AppendFinal(dst, tail []byte) ([]byte, error) {
 	if s.err != nil {
 		return dst, s.err
 	}
-	if s.nonFramed || s.ended || len(tail) >= s.frameLen || s.partial != 0 || s.cur.n != 0 || len(s.inflight) != 0 || s.hashes != nil {
+	if s.nonFramed || s.ended || len(tail) >= s.frameLen || s.partial != 0 || s.cur != nil || len(s.inflight) != 0 || s.hashes != nil {
 		panic("frame: AppendFinal out of turn")
 	}
 	n := wire.FinalFrameHeaderLen + len(tail) + algorithms.TagLen
@@ -229,9 +231,10 @@ func (s *Sealer) AppendFinal(dst, tail []byte) ([]byte, error) {
 	return dst[:len(dst)+n], nil
 }
 
-// reserve assigns sequence numbers to k more regular frames of s.cur.
+// reserve assigns sequence numbers to k more regular frames of s.cur
+// (or, with no current batch, of AppendFrames).
 func (s *Sealer) reserve(k int) error {
-	if s.cur.n == 0 {
+	if s.cur != nil && s.cur.n == 0 {
 		s.cur.firstSeq = s.nextSeq
 	}
 	if uint64(s.nextSeq)+uint64(k) >= format.FinalFrameMarker {
@@ -380,14 +383,14 @@ func (s *Sealer) closeBody() error {
 	}
 	// The final frame holds the partial tail of s.cur; the full frames
 	// before it go out first.
-	b := s.cur
+	b := s.cur // nil if nothing was written
 	final := make([]byte, wire.FinalFrameHeaderLen+s.partial+algorithms.TagLen)
 	if s.partial > 0 {
 		start := b.n*b.slotLen + wire.RegularFrameHeaderLen
 		copy(final[wire.FinalFrameHeaderLen:], b.slab[start:start+s.partial])
 		clear(b.slab[start : start+s.partial])
 	}
-	if b.n > 0 {
+	if b != nil && b.n > 0 {
 		if err := s.dispatch(); err != nil {
 			return err
 		}
