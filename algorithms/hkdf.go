@@ -23,8 +23,8 @@ type sha512Digest interface {
 //
 // It computes ten SHA-512 blocks where crypto/hkdf computes twelve, the
 // PRK's padded keys being hashed once for both expansions, and keeps its
-// digests on the stack: 2.2 µs against crypto/hkdf's 3.9 µs and 26
-// allocations on the reference machine. Its output is checked against
+// digests on the stack, where crypto/hkdf allocates 26 times: about half
+// the time (bench: BenchmarkBaseline/HKDF). Its output is checked against
 // crypto/hkdf for every suite that uses it (TestCommitKDFMatchesStdlib).
 // The intermediate values it owns (the PRK, the padded keys, the saved
 // digest states, the sums) are cleared before it returns, and so are the
@@ -33,7 +33,7 @@ func deriveCommitKeys(pdk, messageID, dataInfo, dataKey, commitKey []byte) error
 	in, inOK := sha512.New().(sha512Digest)
 	out, outOK := sha512.New().(sha512Digest)
 	if !inOK || !outOK || len(messageID) > sha512.BlockSize || len(dataKey) > sha512.Size || len(commitKey) > sha512.Size {
-		return errors.New("algorithms: internal error: SHA-512 digest cannot save its state")
+		return errors.New("algorithms: internal error: HKDF-SHA512 input too long, or a SHA-512 digest that cannot save its state")
 	}
 	var pad [sha512.BlockSize]byte
 	var sum, prk [sha512.Size]byte
