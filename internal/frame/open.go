@@ -137,7 +137,7 @@ func (o *Opener) NextTo(dst []byte) ([]byte, bool, error) {
 // OpensInto reports whether [Opener.NextTo] opens frames into its dst,
 // each on the caller's goroutine as it is released: a stream with one
 // worker does, and one with more whose source is known to be small (a
-// [bytes.Reader], say, or a regular file, holding less than 384 KiB);
+// [bytes.Reader], say, or a regular file, holding less than lazyMax);
 // other streams open whole batches ahead on the worker pool.
 func (o *Opener) OpensInto() bool { return o.lazy }
 

@@ -58,6 +58,17 @@ func writeIn(t *testing.T, w io.Writer, p []byte, pieces []int) {
 	}
 }
 
+// newTestSealer returns a Sealer with the given workers writing to out,
+// and the hash it feeds when signed (h is a fresh SHA-384 either way).
+func newTestSealer(c *Cipher, workers int, signed bool) (s *Sealer, out *bytes.Buffer, h hash.Hash) {
+	out, h = new(bytes.Buffer), sha512.New384()
+	cfg := Config{Workers: workers}
+	if signed {
+		cfg.Hash = h
+	}
+	return NewSealer(c, out, cfg), out, h
+}
+
 // TestSealerMatchesReference: whatever the writes (byte by byte, odd
 // pieces, large writes sealed straight from the caller's buffer), the
 // number of workers and whether the body is hashed, or sealed one-shot by
@@ -68,8 +79,7 @@ func TestSealerMatchesReference(t *testing.T) {
 		c := testCipher(t, fl)
 		// Nothing written: the body is an empty final frame.
 		for _, workers := range []int{1, 2} {
-			var out bytes.Buffer
-			s := NewSealer(c, &out, Config{Workers: workers, Hash: sha512.New384()})
+			s, out, _ := newTestSealer(c, workers, true)
 			if err := s.Close(); err != nil || !bytes.Equal(out.Bytes(), sealReference(c, nil)) {
 				t.Fatalf("fl %d, %d workers, nothing written: %x, %v", fl, workers, out.Bytes(), err)
 			}
@@ -86,13 +96,7 @@ func TestSealerMatchesReference(t *testing.T) {
 						continue // slow, and no different from fl 100
 					}
 					name := fmt.Sprintf("fl %d, %d workers, signed %v, pieces %v", fl, workers, signed, pieces)
-					var out bytes.Buffer
-					h := sha512.New384()
-					cfg := Config{Workers: workers}
-					if signed {
-						cfg.Hash = h
-					}
-					s := NewSealer(c, &out, cfg)
+					s, out, h := newTestSealer(c, workers, signed)
 					writeIn(t, s, pt, pieces)
 					if err := s.Close(); err != nil {
 						t.Fatal(name, err)
@@ -106,13 +110,7 @@ func TestSealerMatchesReference(t *testing.T) {
 				}
 				// One-shot: whole frames straight into a buffer, the rest
 				// through Write.
-				var out bytes.Buffer
-				h := sha512.New384()
-				cfg := Config{Workers: workers}
-				if signed {
-					cfg.Hash = h
-				}
-				s := NewSealer(c, &out, cfg)
+				s, out, h := newTestSealer(c, workers, signed)
 				whole := len(pt) / int(fl) * int(fl)
 				dst, err := s.AppendFrames(make([]byte, 0, len(want)), pt[:whole])
 				if err != nil {
@@ -132,13 +130,7 @@ func TestSealerMatchesReference(t *testing.T) {
 				// left for Close to write.
 				for _, p := range [][]byte{pt, pt[:0], pt[:int(fl)-1]} {
 					want := sealReference(c, p)
-					var out bytes.Buffer
-					h := sha512.New384()
-					cfg := Config{Workers: workers}
-					if signed {
-						cfg.Hash = h
-					}
-					s := NewSealer(c, &out, cfg)
+					s, out, h := newTestSealer(c, workers, signed)
 					whole := len(p) / int(fl) * int(fl)
 					dst, err := s.AppendFrames(make([]byte, 0, len(want)), p[:whole])
 					if err == nil {
