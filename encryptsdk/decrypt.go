@@ -49,6 +49,7 @@ type Decryptor struct {
 	buffer   bool
 	workers  int
 	op       *frame.Opener // the body's frames, authenticated and decrypted
+	lender   lender        // src, if WriteTo may read frames in place from it
 
 	out []byte // verified plaintext not yet returned
 	all []byte // BufferUntilVerified: everything so far
@@ -70,6 +71,7 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 		return nil, err
 	}
 	d.op = frame.NewOpener(d.cipher, d.mr, in, local, d.finish, d.config())
+	d.lender = lenderOf(src)
 	return d, nil
 }
 
@@ -314,13 +316,42 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 // frame straight from the Decryptor's buffer. A stream whose frames are
 // opened one by one as they are read (with Concurrency 1, or from a small
 // source that tells its length, such as a [bytes.Reader] or a regular
-// file) fills a [bytes.Buffer] through its ReadFrom instead, so that
-// frames are opened straight into the buffer's free space.
+// file) opens them straight into a [bytes.Buffer]'s free space; and, when
+// its source is a [bytes.Reader], [bytes.Buffer] or [strings.Reader],
+// straight from the source's memory (which it never writes), through the
+// source's WriteTo, rather than copying them into its read buffer first.
+// An error writing to w then ends the stream.
 func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
-	if b, ok := w.(*bytes.Buffer); ok && d.op.OpensInto() && !d.buffer {
-		return b.ReadFrom(readerOnly{d})
+	total, err := d.lend(w)
+	if err != nil {
+		return total, err
 	}
-	var total int64
+	if b, ok := w.(*bytes.Buffer); ok && d.op.OpensInto() && !d.buffer {
+		n, err := b.ReadFrom(readerOnly{d})
+		return total + n, err
+	}
+	return d.writeOut(w, total)
+}
+
+// lend writes to w the plaintext of what [frame.Opener.Lend] can open in
+// place from a lender source: every regular frame not yet released.
+func (d *Decryptor) lend(w io.Writer) (int64, error) {
+	if d.lender == nil || d.lender.Len() == 0 || any(w) == any(d.lender) ||
+		len(d.out) > 0 || d.err != nil || d.buffer || !d.op.Lends() {
+		return 0, nil
+	}
+	s := &lendSink{d: d, w: w}
+	s.buf, _ = w.(*bytes.Buffer)
+	_, err := d.lender.WriteTo(s)
+	if err == errLendStop {
+		err = nil
+	}
+	return s.total, err
+}
+
+// writeOut writes the rest of the plaintext to w, total bytes having been
+// written already.
+func (d *Decryptor) writeOut(w io.Writer, total int64) (int64, error) {
 	for {
 		if len(d.out) > 0 {
 			n, err := w.Write(d.out)
@@ -339,6 +370,79 @@ func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 		}
 		_, d.err = d.next(nil)
 	}
+}
+
+// lender is a source in memory that writes itself, with its WriteTo, in
+// one Write of all its remaining bytes (Len of them), keeping those that
+// the Write does not consume for later reads: a [bytes.Reader],
+// [bytes.Buffer] or [strings.Reader].
+type lender interface {
+	io.WriterTo
+	Len() int
+}
+
+// lenderOf returns src if it is a lender, else nil.
+func lenderOf(src io.Reader) lender {
+	switch src := src.(type) {
+	case *bytes.Reader:
+		return src
+	case *bytes.Buffer:
+		return src
+	case *strings.Reader:
+		return src
+	}
+	return nil
+}
+
+// lendSink is what a lender writes itself to: the Opener reads frames in
+// place from what it is given (see frame.Opener.Lend) and their
+// plaintext is written to w, opened straight into the free space of w
+// when w is a bytes.Buffer.
+type lendSink struct {
+	d     *Decryptor
+	w     io.Writer
+	buf   *bytes.Buffer // w, if it is one
+	lent  int           // bytes lent by the current Write
+	total int64
+}
+
+// errLendStop stops a lender's WriteTo where the Opener stopped
+// consuming: at the final frame, or a frame not wholly given.
+var errLendStop = errors.New("encryptsdk: lent bytes left to read")
+
+func (s *lendSink) Write(p []byte) (int, error) {
+	s.lent = len(p)
+	n, err := s.d.op.Lend(p, s.room, s.emit)
+	if err != nil {
+		s.d.err = openErr(err)
+		return n, s.d.err
+	}
+	if n < len(p) {
+		return n, errLendStop
+	}
+	return n, nil
+}
+
+// room is where the next frame is opened: the free space of a
+// bytes.Buffer, grown to hold a frame (one that the bytes lent can hold).
+func (s *lendSink) room() []byte {
+	if s.buf == nil {
+		return nil
+	}
+	s.buf.Grow(min(frameLenInt(s.d.hdr), s.lent))
+	free := s.buf.AvailableBuffer()
+	return free[:cap(free)]
+}
+
+// emit writes a frame's plaintext; one opened into a bytes.Buffer's free
+// space is already in place, and Write does not copy it.
+func (s *lendSink) emit(pt []byte) error {
+	m, err := s.w.Write(pt)
+	s.total += int64(m)
+	if err == nil && m < len(pt) {
+		err = io.ErrShortWrite
+	}
+	return err
 }
 
 // readerOnly hides the Decryptor's WriteTo from a ReadFrom.

@@ -53,6 +53,22 @@ func FuzzDecrypt(f *testing.F) {
 		if err != nil && strings.Contains(err.Error(), "internal error") {
 			t.Fatalf("one-shot: %v", err) // e.g. a frame with no room in the result
 		}
+		// io.Copy from memory: frames read in place (once the message is
+		// larger than the read buffer), never writing the message.
+		orig := bytes.Clone(msg)
+		if d, err := c.Decrypt(bg, bytes.NewReader(msg), nil); err == nil {
+			var out bytes.Buffer
+			_, err := io.Copy(&out, d)
+			if !bytes.HasPrefix(fuzzPlaintext, out.Bytes()) || err == nil && out.Len() != len(fuzzPlaintext) {
+				t.Fatalf("io.Copy wrote %q (%v)", out.Bytes(), err)
+			}
+			if err != nil && strings.Contains(err.Error(), "internal error") {
+				t.Fatalf("io.Copy: %v", err)
+			}
+			if !bytes.Equal(msg, orig) {
+				t.Fatal("io.Copy wrote to the message")
+			}
+		}
 		// A source that tells its length is opened one frame at a time,
 		// into the Read buffer when a frame fits there; one that hides it,
 		// a batch at a time ahead on the pool.
@@ -126,6 +142,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if want := e.MessageLength(int64(len(pt))); want != int64(msg.Len()) {
 			t.Fatalf("MessageLength = %d, message is %d bytes", want, msg.Len())
 		}
+		orig := bytes.Clone(msg.Bytes())
 		var src io.Reader = bytes.NewReader(msg.Bytes())
 		if seed&1 == 1 {
 			src = struct{ io.Reader }{src} // no length: frames opened ahead
@@ -135,6 +152,24 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatal(err)
 		}
 		var got []byte
+		if seed&2 == 2 {
+			// io.Copy: frames read in place from the source's memory, and
+			// opened into the buffer's free space or written from ours.
+			var out bytes.Buffer
+			var pw plainWriter
+			var w io.Writer = &out
+			if seed&4 == 4 {
+				w = &pw
+			}
+			if _, err := io.Copy(w, d); err != nil {
+				t.Fatal(err)
+			}
+			got = append(out.Bytes(), pw.b.Bytes()...)
+			if !bytes.Equal(got, pt) || !bytes.Equal(msg.Bytes(), orig) {
+				t.Fatalf("io.Copy changed the plaintext or the message (%d bytes in, %d out)", len(pt), len(got))
+			}
+			return
+		}
 		for {
 			buf := make([]byte, 1+rng.IntN(2*int(fl)))
 			n, err := d.Read(buf)

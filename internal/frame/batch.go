@@ -49,6 +49,10 @@ type batch struct {
 	// seg is the read buffer that holds the frames of a stream's batch
 	// (see input); it stays with the batch when the batch is reused.
 	seg *segment
+	// lent says the frames are in bytes lent to the stream (see
+	// Opener.Lend), which must not be written: they are not opened in
+	// place.
+	lent bool
 	// readErr is an error met while reading the frame after the last one.
 	readErr error
 	// ready is signalled by a stream's hashing goroutine once it has

@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -30,7 +31,11 @@ type Input struct {
 	// sealed says no plaintext is ever left in the buffers (see
 	// Opener.lazy): what is read into them needs no clearing.
 	sealed bool
-	err    error
+	// lending says the Input is being given its bytes (see Opener.Lend)
+	// rather than reading them: it must not read from src meanwhile.
+	lending bool
+	lent    segment // the bytes lent, while seg is &lent
+	err     error
 }
 
 // NewInput returns an Input reading src. local says src is in memory or
@@ -127,17 +132,11 @@ func (in *Input) Discard(n int) (int, error) {
 // Input's own, else into a larger one. want is how many unread bytes the
 // caller needs; the buffer grows towards it only as bytes arrive.
 func (in *Input) fill(want int) {
-	unread := in.w - in.r
-	if in.w == len(in.seg.b) {
-		if !in.held && in.r > 0 {
-			copy(in.seg.b, in.seg.b[in.r:in.w])
-			in.r, in.w = 0, unread
-		}
-		if in.w == len(in.seg.b) {
-			size := min(want, max(2*unread, minSegment))
-			in.replace(getSegment(size))
-		}
+	if in.lending {
+		in.err = fmt.Errorf("%w: read past the bytes lent", ErrInternal)
+		return
 	}
+	in.makeRoom(want)
 	m, err := in.src.Read(in.seg.b[in.w:])
 	in.w += m
 	in.wrote(in.seg, in.w)
@@ -149,6 +148,61 @@ func (in *Input) fill(want int) {
 	if err != nil {
 		in.err = err
 	}
+}
+
+// makeRoom makes room after the unread bytes if there is none: by moving
+// them to the start of a buffer that is the Input's own, else into a
+// larger one, of at most want bytes (and at least twice the unread ones,
+// or minSegment).
+func (in *Input) makeRoom(want int) {
+	if in.w < len(in.seg.b) {
+		return
+	}
+	unread := in.w - in.r
+	if !in.held && in.r > 0 {
+		copy(in.seg.b, in.seg.b[in.r:in.w])
+		in.r, in.w = 0, unread
+	}
+	if in.w == len(in.seg.b) {
+		in.replace(getSegment(min(want, max(2*unread, minSegment))))
+	}
+}
+
+// feed appends p to the unread bytes, as if read from the source.
+func (in *Input) feed(p []byte) {
+	for len(p) > 0 {
+		in.makeRoom(in.w - in.r + len(p))
+		n := copy(in.seg.b[in.w:], p)
+		in.w += n
+		in.wrote(in.seg, in.w)
+		p = p[n:]
+	}
+}
+
+// borrow makes p, which the Input must not modify, its buffer: its bytes
+// are read in place, with no copy, until unborrow. The Input must have
+// no unread bytes.
+func (in *Input) borrow(p []byte) {
+	if in.w > in.r || in.borrowed() {
+		panic("frame: borrow with bytes unread")
+	}
+	if !in.held {
+		putSegment(in.seg)
+	}
+	in.lent = segment{b: p, borrowed: true}
+	in.seg, in.r, in.w, in.held = &in.lent, 0, len(p), false
+}
+
+// borrowed reports whether the Input's buffer is lent bytes.
+func (in *Input) borrowed() bool { return in.seg == &in.lent }
+
+// unborrow ends a borrow, dropping the bytes of the lent buffer that were
+// not consumed (which the lender keeps), and returns how many were.
+func (in *Input) unborrow() int {
+	n := in.r
+	in.lent = segment{}
+	in.seg, in.r, in.w, in.held = getSegment(minSegment), 0, 0, false
+	return n
 }
 
 // wrote records that seg.b[:n] has been written, to be cleared when seg
@@ -217,10 +271,12 @@ func (in *Input) Close() {
 }
 
 // segment is a read buffer; used is how much of it has been written (and
-// is cleared when it goes back to its pool).
+// is cleared when it goes back to its pool). A borrowed segment's bytes
+// belong to someone else (see Input.borrow): it never goes to a pool.
 type segment struct {
-	b    []byte
-	used int
+	b        []byte
+	used     int
+	borrowed bool
 }
 
 // minSegment is the smallest size class of read buffers; the classes
@@ -272,6 +328,9 @@ func getSegment(n int) *segment {
 // in it) and pools it, if it is of a size class. Nothing may refer to s
 // any more.
 func putSegment(s *segment) {
+	if s.borrowed {
+		return
+	}
 	clear(s.b[:s.used])
 	s.used = 0
 	if c := classOf(len(s.b)); c >= 0 && minSegment<<c == len(s.b) {

@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +43,11 @@ type Opener struct {
 	// shown is the plaintext of the frame last released, when a lazy
 	// stream opened it in place: it is cleared once released, so that a
 	// lazy stream's read buffers only ever keep ciphertext.
-	shown    []byte
+	shown []byte
+	// lentOut receives the plaintext of a frame read from lent bytes (see
+	// Lend) that does not fit in the caller's dst: lent bytes are never
+	// written.
+	lentOut  *segment
 	pending  []*batch // frames read and being opened, oldest first
 	free     []*batch // batches not in use
 	batches  int      // batches in existence
@@ -197,6 +202,9 @@ func (o *Opener) next(dst []byte) ([]byte, bool, error) {
 			return nil, false, io.EOF
 		}
 		if len(o.pending) == 0 {
+			if o.in.lending && !o.frameBuffered() {
+				return nil, false, errStarved
+			}
 			o.pending = append(o.pending, o.readBatch())
 		}
 		// Read the following frames while these are hashed and opened and
@@ -237,7 +245,10 @@ const lazyMax = 384 << 10
 func (o *Opener) readBatch() *batch {
 	b := o.take()
 	b.single = o.single
-	o.in.begin(b.seg, o.segSize())
+	if b.lent = o.in.borrowed(); !b.lent {
+		o.in.begin(b.seg, o.segSize())
+	}
+	spare := b.seg
 	b.seg = nil
 	for i := 0; i < b.capFrames; i++ {
 		if i > 0 && o.in.room() < o.slot {
@@ -256,7 +267,9 @@ func (o *Opener) readBatch() *batch {
 			break
 		}
 	}
-	if o.in.held {
+	if b.lent {
+		b.seg = spare // kept for a later batch
+	} else if o.in.held {
 		// The buffer holds this batch's frames: the batch owns it now.
 		b.seg = o.in.seg
 	}
@@ -276,12 +289,24 @@ func (o *Opener) readBatch() *batch {
 }
 
 // openNow opens frame i of a batch that was not started (a lazy
-// stream's): into dst if its plaintext fits there, else in place.
+// stream's): into dst if its plaintext fits there, else in place, or for
+// a frame in lent bytes into lentOut.
 func (o *Opener) openNow(b *batch, i int, dst []byte) ([]byte, error) {
 	f := &b.frames[i]
 	n := f.ContentLen()
 	if n > len(dst) {
-		pt, err := o.openSafe(f.Sealed[:n], f, b.single)
+		out := f.Sealed[:n]
+		if b.lent {
+			if o.lentOut == nil || len(o.lentOut.b) < n {
+				if o.lentOut != nil {
+					putSegment(o.lentOut)
+				}
+				o.lentOut = getSegment(n)
+			}
+			o.lentOut.used = max(o.lentOut.used, n)
+			out = o.lentOut.b[:n]
+		}
+		pt, err := o.openSafe(out, f, b.single)
 		if err == nil {
 			o.shown = pt
 		}
@@ -364,9 +389,99 @@ func putOpenBatch(b *batch) {
 
 // frameBuffered reports whether a whole frame can be read without waiting
 // for input (which would delay releasing earlier frames): it is read ahead
-// already, or the source is in memory or a regular file.
+// already, or the source is in memory or a regular file. While bytes are
+// lent, only a regular frame wholly among them can be read.
 func (o *Opener) frameBuffered() bool {
+	if o.in.lending {
+		return !o.single && o.in.Buffered() >= o.slot && !o.finalNext()
+	}
 	return !o.single && (o.local || o.in.Buffered() >= o.slot)
+}
+
+// finalNext reports whether the bytes read ahead start with the final
+// frame's marker (reading nothing).
+func (o *Opener) finalNext() bool {
+	if o.in.Buffered() < 4 {
+		return false
+	}
+	p, _ := o.in.Peek(4)
+	return binary.BigEndian.Uint32(p) == format.FinalFrameMarker
+}
+
+// errStarved is what next returns, while bytes are lent, when no frame can
+// be released without more input.
+var errStarved = errors.New("frame: no whole frame lent")
+
+// Lends reports whether [Opener.Lend] reads frames from bytes lent to it:
+// a framed stream's that opens its frames as they are released (see
+// OpensInto), whose final frame has not been read. (A stream that opens
+// batches ahead on the worker pool copies its input all the same: for
+// the large sources it reads, the copy brings each batch into the
+// processor's cache faster than opening frames from memory would.)
+func (o *Opener) Lends() bool {
+	if o.in == nil || !o.lazy || o.single || o.err != nil || o.done {
+		return false
+	}
+	if o.rel != nil && o.rel.ends() {
+		return false
+	}
+	return len(o.pending) == 0 || !o.pending[len(o.pending)-1].ends()
+}
+
+// Lend gives the Opener p, the bytes of the stream that follow what it has
+// read from its source, as an [io.WriterTo] source writes them: the
+// Opener reads whole regular frames straight from p, never writing to it,
+// and passes the plaintext of each, in order, to emit. Each frame is
+// opened into the slice room returns (when it fits there: emit is then
+// passed the start of that slice), else into a buffer of the Opener's,
+// cleared once emit returns. Lend stops before the final frame, and before
+// a frame that p holds only part of, and returns how many bytes of p it
+// consumed: the source must deliver the rest of the stream, from p[n:],
+// to later reads. Nothing refers to p once Lend returns. An error of
+// emit, or of a frame, ends the stream and is returned.
+func (o *Opener) Lend(p []byte, room func() []byte, emit func([]byte) error) (int, error) {
+	if !o.Lends() {
+		return 0, o.err
+	}
+	o.in.lending = true
+	used := 0 // bytes of p consumed before the current borrow, if any
+	end := func(err error) (int, error) {
+		o.hide()
+		if o.in.borrowed() {
+			used += o.in.unborrow()
+		}
+		o.in.lending = false
+		if err != nil {
+			o.fail(err)
+		}
+		return used, err
+	}
+	for {
+		pt, _, err := o.next(room())
+		if err == errStarved {
+			rest := p[used:]
+			switch {
+			case o.in.borrowed() || len(rest) == 0 || o.finalNext():
+				return end(nil)
+			case o.in.Buffered() == 0 && len(rest) >= o.slot:
+				o.in.borrow(rest)
+			case o.in.Buffered() == 0:
+				return end(nil) // not a whole frame: left to the source
+			default:
+				// Complete the frame begun in the read buffer.
+				k := min(len(rest), o.slot-o.in.Buffered())
+				o.in.feed(rest[:k])
+				used += k
+			}
+			continue
+		}
+		if err != nil {
+			return end(err)
+		}
+		if err := emit(pt); err != nil {
+			return end(err)
+		}
+	}
 }
 
 // errClosed is what Next returns after Close.
@@ -410,6 +525,10 @@ func (o *Opener) recycle() {
 		putOpenBatch(b)
 	}
 	o.free = nil
+	if o.lentOut != nil {
+		putSegment(o.lentOut) // cleared: it held plaintext
+		o.lentOut = nil
+	}
 	o.in.Close()
 	o.in = nil
 }
