@@ -402,7 +402,6 @@ type lendSink struct {
 	d     *Decryptor
 	w     io.Writer
 	buf   *bytes.Buffer // w, if it is one
-	lent  int           // bytes lent by the current Write
 	total int64
 }
 
@@ -411,7 +410,6 @@ type lendSink struct {
 var errLendStop = errors.New("encryptsdk: lent bytes left to read")
 
 func (s *lendSink) Write(p []byte) (int, error) {
-	s.lent = len(p)
 	n, err := s.d.op.Lend(p, s.room, s.emit)
 	if err != nil {
 		s.d.err = openErr(err)
@@ -423,15 +421,14 @@ func (s *lendSink) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// room is where the next frame is opened: the free space of a
-// bytes.Buffer, grown to hold a frame (one that the bytes lent can hold).
-func (s *lendSink) room() []byte {
+// room is where a frame of n bytes (read from the bytes lent) is opened:
+// the free space of a bytes.Buffer, grown to hold it.
+func (s *lendSink) room(n int) []byte {
 	if s.buf == nil {
 		return nil
 	}
-	s.buf.Grow(min(frameLenInt(s.d.hdr), s.lent))
-	free := s.buf.AvailableBuffer()
-	return free[:cap(free)]
+	s.buf.Grow(n)
+	return s.buf.AvailableBuffer()[:n]
 }
 
 // emit writes a frame's plaintext; one opened into a bytes.Buffer's free

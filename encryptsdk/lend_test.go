@@ -2,6 +2,7 @@ package encryptsdk_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/encryptsdk"
+	"github.com/go-esdk/esdk/format"
 )
 
 // plainWriter is a writer with no ReadFrom or AvailableBuffer, so that
@@ -201,4 +203,41 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 		return n, w.err
 	}
 	return n, nil
+}
+
+// TestWriteToFromMemoryHugeFrame: a message that declares frames of 2^32-1
+// bytes and ends 2 MiB into the first, decrypted with io.Copy from memory
+// into a bytes.Buffer, fails as truncated without growing the buffer (the
+// destination makes room only for a frame that is wholly there) and
+// allocates no more than reading the same bytes through an io.Reader.
+func TestWriteToFromMemoryHugeFrame(t *testing.T) {
+	f := newForger(t, algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
+	h, aead := f.header(t, format.Framed, 1<<32-1)
+	raw, _ := h.AppendBinary(nil)
+	msg := sealHeader(raw, h.Version, aead, nil)
+	msg = binary.BigEndian.AppendUint32(msg, 1)
+	msg = append(msg, make([]byte, algorithms.IVLen+2<<20)...)
+	f.client.Concurrency = 1
+	read := allocated(func() {
+		d, err := f.client.Decrypt(bg, struct{ io.Reader }{bytes.NewReader(msg)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, d)
+	})
+	for _, src := range memorySources {
+		d, err := f.client.Decrypt(bg, src.open(msg), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		var n int64
+		alloc := allocated(func() { n, err = io.Copy(&out, d) })
+		if !errors.Is(err, encryptsdk.ErrTruncated) || n != 0 {
+			t.Fatalf("%s: io.Copy wrote %d bytes: %v", src.name, n, err)
+		}
+		if out.Cap() > 64<<10 || alloc > read+read/4 {
+			t.Fatalf("%s: the buffer grew to %d bytes, %d bytes allocated (%d through an io.Reader)", src.name, out.Cap(), alloc, read)
+		}
+	}
 }

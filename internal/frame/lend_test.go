@@ -77,7 +77,12 @@ func TestOpenerLend(t *testing.T) {
 					dst := make([]byte, room)
 					inRoom, inPlace := 0, 0
 					src.lending = true
-					n, err := st.o.Lend(lent, func() []byte { return dst }, func(p []byte) error {
+					n, err := st.o.Lend(lent, func(n int) []byte {
+						if n > int(fl) {
+							t.Errorf("room asked for %d bytes", n)
+						}
+						return dst
+					}, func(p []byte) error {
 						if len(p) > 0 && len(dst) > 0 && &p[0] == &dst[0] {
 							inRoom++
 						}
@@ -125,7 +130,7 @@ func TestOpenerLend(t *testing.T) {
 	if st.o.Lends() {
 		t.Fatal("a stream that opens batches ahead lends")
 	}
-	if n, err := st.o.Lend(msg[100:], func() []byte { return nil }, func([]byte) error { return nil }); n != 0 || err != nil {
+	if n, err := st.o.Lend(msg[100:], func(int) []byte { return nil }, func([]byte) error { return nil }); n != 0 || err != nil {
 		t.Fatalf("Lend to a stream that does not lend: %d, %v", n, err)
 	}
 }
@@ -146,7 +151,7 @@ func TestOpenerLendFailures(t *testing.T) {
 		lent := bad[len(bad)-src.Len():]
 		orig := bytes.Clone(lent)
 		var got []byte
-		_, err := st.o.Lend(lent, func() []byte { return nil }, func(p []byte) error {
+		_, err := st.o.Lend(lent, func(int) []byte { return nil }, func(p []byte) error {
 			got = append(got, p...)
 			return nil
 		})
@@ -164,7 +169,7 @@ func TestOpenerLendFailures(t *testing.T) {
 	src := &lendSource{Reader: bytes.NewReader(msg), t: t}
 	st := openStreamFrom(t, c, src, 1, true, nil, nil)
 	emitted := 0
-	_, err := st.o.Lend(msg[len(msg)-src.Len():], func() []byte { return nil }, func([]byte) error {
+	_, err := st.o.Lend(msg[len(msg)-src.Len():], func(int) []byte { return nil }, func([]byte) error {
 		if emitted++; emitted == 5 {
 			return errWrite
 		}

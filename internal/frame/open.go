@@ -47,7 +47,10 @@ type Opener struct {
 	// lentOut receives the plaintext of a frame read from lent bytes (see
 	// Lend) that does not fit in the caller's dst: lent bytes are never
 	// written.
-	lentOut  *segment
+	lentOut *segment
+	// room, while bytes are lent, gives where to open a frame of n bytes
+	// that does not fit in dst (see Lend).
+	room     func(n int) []byte
 	pending  []*batch // frames read and being opened, oldest first
 	free     []*batch // batches not in use
 	batches  int      // batches in existence
@@ -294,6 +297,9 @@ func (o *Opener) readBatch() *batch {
 func (o *Opener) openNow(b *batch, i int, dst []byte) ([]byte, error) {
 	f := &b.frames[i]
 	n := f.ContentLen()
+	if n > len(dst) && o.room != nil {
+		dst = o.room(n)
+	}
 	if n > len(dst) {
 		out := f.Sealed[:n]
 		if b.lent {
@@ -431,33 +437,33 @@ func (o *Opener) Lends() bool {
 // Lend gives the Opener p, the bytes of the stream that follow what it has
 // read from its source, as an [io.WriterTo] source writes them: the
 // Opener reads whole regular frames straight from p, never writing to it,
-// and passes the plaintext of each, in order, to emit. Each frame is
-// opened into the slice room returns (when it fits there: emit is then
-// passed the start of that slice), else into a buffer of the Opener's,
-// cleared once emit returns. Lend stops before the final frame, and before
+// and passes the plaintext of each, in order, to emit. A frame of n bytes
+// is opened into room(n) when that holds it (emit is then passed the
+// start of that slice), else into a buffer of the Opener's, cleared once
+// emit returns. Lend stops before the final frame, and before
 // a frame that p holds only part of, and returns how many bytes of p it
 // consumed: the source must deliver the rest of the stream, from p[n:],
 // to later reads. Nothing refers to p once Lend returns. An error of
 // emit, or of a frame, ends the stream and is returned.
-func (o *Opener) Lend(p []byte, room func() []byte, emit func([]byte) error) (int, error) {
+func (o *Opener) Lend(p []byte, room func(n int) []byte, emit func([]byte) error) (int, error) {
 	if !o.Lends() {
 		return 0, o.err
 	}
-	o.in.lending = true
+	o.in.lending, o.room = true, room
 	used := 0 // bytes of p consumed before the current borrow, if any
 	end := func(err error) (int, error) {
 		o.hide()
 		if o.in.borrowed() {
 			used += o.in.unborrow()
 		}
-		o.in.lending = false
+		o.in.lending, o.room = false, nil
 		if err != nil {
 			o.fail(err)
 		}
 		return used, err
 	}
 	for {
-		pt, _, err := o.next(room())
+		pt, _, err := o.next(nil)
 		if err == errStarved {
 			rest := p[used:]
 			switch {
