@@ -89,7 +89,7 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 		if o.lazy {
 			o.frameCap = max(1, min(BatchFrames(c.fl, 1), lazyBatchBytes/max(1, c.fl)))
 		} else {
-			o.frameCap = BatchFrames(c.fl, o.workers)
+			o.frameCap = framesIn(openBatchBytes, c.fl, o.workers)
 			o.depth = pipelineDepth(o.frameCap*c.fl, o.workers)
 		}
 		o.maxSeg = max(floorClass(o.frameCap*o.slot), minSegment)

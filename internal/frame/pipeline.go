@@ -96,14 +96,27 @@ type Config struct {
 // signed suites, hashing the message meanwhile).
 func helpers(workers int) int { return max(0, workers-1) }
 
-// BatchFrames is how many frames a batch holds: about 256 KiB of them but
-// at most 256, at least two per worker so that workers have something to
-// share, and a single frame when frames are large.
-func BatchFrames(frameLen, workers int) int {
+// BatchFrames is how many frames a batch holds when sealing, or when
+// opening runs of frames for random access: about 256 KiB of them (see
+// framesIn).
+func BatchFrames(frameLen, workers int) int { return framesIn(256<<10, frameLen, workers) }
+
+// openBatchBytes is about how much a batch of a decryption that opens
+// batches ahead holds: half a sealing batch, which keeps each batch's
+// read buffer in the processor's cache between the copy into it and the
+// opening (measured against 256 KiB on two cores: a 1 MiB stream 5-7%
+// faster, a 64 MiB one the same within noise; 64 KiB batches were slower
+// at 64 MiB).
+const openBatchBytes = 128 << 10
+
+// framesIn is how many frames a batch of about size bytes holds: at most
+// 256, at least two per worker so that workers have something to share,
+// and a single frame when frames are large.
+func framesIn(size, frameLen, workers int) int {
 	if frameLen > 1<<20 {
 		return 1
 	}
-	return max(min((256<<10)/max(1, frameLen), 256), 2*workers, 1)
+	return max(min(size/max(1, frameLen), 256), 2*workers, 1)
 }
 
 // pipelineDepth is how many batches a stream keeps: one when sequential;

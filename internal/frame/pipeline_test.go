@@ -664,8 +664,8 @@ func TestInputSizedToMessage(t *testing.T) {
 		{1 << 10, true, minSegment},
 		{1 << 10, false, 2 * minSegment},
 		{64 << 10, true, 64 << 10},
-		{4 << 20, true, floorClass(BatchFrames(fl, 2) * slot)},
-		{4 << 20, false, floorClass(BatchFrames(fl, 2) * slot)},
+		{4 << 20, true, floorClass(framesIn(openBatchBytes, fl, 2) * slot)},
+		{4 << 20, false, floorClass(framesIn(openBatchBytes, fl, 2) * slot)},
 	} {
 		msg := message(t, c, pattern(tc.size, 7))
 		st := openStream(t, c, msg, 2, tc.local, nil, nil)
