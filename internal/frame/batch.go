@@ -302,7 +302,7 @@ func (b *batch) reset() {
 		panic("frame: reset of a started batch")
 	}
 	b.claim.Store(uint64(uint32(b.claim.Load()>>32)+1) << 32)
-	b.n, b.src, b.readErr = 0, nil, nil
+	b.n, b.src, b.readErr, b.lent = 0, nil, nil, false
 	b.fault.Store(nil)
 	b.frames = b.frames[:0]
 	b.out = b.out[:0]
