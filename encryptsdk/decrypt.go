@@ -317,9 +317,9 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 // opened one by one as they are read (with Concurrency 1, or from a small
 // source that tells its length, such as a [bytes.Reader] or a regular
 // file) opens them straight into a [bytes.Buffer]'s free space; and, when
-// its source is a [bytes.Reader], [bytes.Buffer] or [strings.Reader],
-// straight from the source's memory (which it never writes), through the
-// source's WriteTo, rather than copying them into its read buffer first.
+// its source is a [bytes.Reader] or [bytes.Buffer], straight from the
+// source's memory (which it never writes), through the source's WriteTo,
+// rather than copying them into its read buffer first.
 // An error writing to w then ends the stream.
 func (d *Decryptor) WriteTo(w io.Writer) (int64, error) {
 	total, err := d.lend(w)
@@ -373,9 +373,10 @@ func (d *Decryptor) writeOut(w io.Writer, total int64) (int64, error) {
 }
 
 // lender is a source in memory that writes itself, with its WriteTo, in
-// one Write of all its remaining bytes (Len of them), keeping those that
-// the Write does not consume for later reads: a [bytes.Reader],
-// [bytes.Buffer] or [strings.Reader].
+// one Write of its remaining bytes (Len of them, handed over without a
+// copy), keeping those that the Write does not consume for later reads: a
+// [bytes.Reader] or [bytes.Buffer]. (A [strings.Reader] converts its
+// string to a new []byte for the Write: as large as the message.)
 type lender interface {
 	io.WriterTo
 	Len() int
@@ -387,8 +388,6 @@ func lenderOf(src io.Reader) lender {
 	case *bytes.Reader:
 		return src
 	case *bytes.Buffer:
-		return src
-	case *strings.Reader:
 		return src
 	}
 	return nil
