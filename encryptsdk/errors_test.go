@@ -370,19 +370,22 @@ func TestEncryptDestinationError(t *testing.T) {
 	}
 }
 
-// limitWriter accepts n bytes, then fails.
+// limitWriter accepts n bytes, keeping them in got, then fails.
 type limitWriter struct {
 	n   int
 	err error
+	got []byte
 }
 
 func (w *limitWriter) Write(p []byte) (int, error) {
 	if len(p) > w.n {
 		k := w.n
 		w.n = 0
+		w.got = append(w.got, p[:k]...)
 		return k, w.err
 	}
 	w.n -= len(p)
+	w.got = append(w.got, p...)
 	return len(p), nil
 }
 

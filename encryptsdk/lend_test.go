@@ -176,7 +176,7 @@ func TestWriteToFromMemoryFailures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := &failingWriter{after: 3 * fl, err: errWrite}
+		w := &limitWriter{n: 3 * fl, err: errWrite}
 		n, err := io.Copy(w, d)
 		if err != errWrite || n != 3*fl || !bytes.Equal(w.got, pt[:3*fl]) {
 			t.Fatalf("%s: failing writer: io.Copy wrote %d bytes: %v", src.name, n, err)
@@ -191,22 +191,6 @@ func TestWriteToFromMemoryFailures(t *testing.T) {
 			t.Fatalf("%s: a Read after the failing write returned %d bytes, %v", src.name, k, err)
 		}
 	}
-}
-
-// failingWriter takes after bytes, then fails with err.
-type failingWriter struct {
-	got   []byte
-	after int
-	err   error
-}
-
-func (w *failingWriter) Write(p []byte) (int, error) {
-	n := min(len(p), w.after-len(w.got))
-	w.got = append(w.got, p[:n]...)
-	if n < len(p) {
-		return n, w.err
-	}
-	return n, nil
 }
 
 // TestWriteToFromMemoryBounded: decrypting a 4 MiB message from memory
