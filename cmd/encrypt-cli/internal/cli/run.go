@@ -288,9 +288,25 @@ const maxPendingCommits = 64
 // before its job moves on. Every commit has finished, and its outcome is
 // reported, before runAll returns.
 func (r *runner) runAll(ctx context.Context, ops []plan.Op) int {
-	if total := r.totalInput(ops); total >= progressThreshold && !r.cfg.quiet && isTerminal(r.ui.stderr) {
-		r.prog = startProgress(r.ui, total)
-		defer r.prog.Finish()
+	if !r.cfg.quiet && isTerminal(r.ui.stderr) {
+		if total := r.totalInput(ops); total >= progressThreshold {
+			r.prog = startProgress(r.ui, total)
+			defer r.prog.Finish()
+		}
+	}
+
+	// Source and destination with their symbolic links resolved, once, as
+	// the run starts.
+	var paths plan.Resolver
+	realSrc, realDst := make([]string, len(ops)), make([]string, len(ops))
+	for i, o := range ops {
+		realSrc[i], realDst[i] = o.Src, o.Dst
+		if o.Src != "-" {
+			realSrc[i] = paths.Realpath(o.Src)
+		}
+		if o.Dst != "-" {
+			realDst[i] = paths.Realpath(o.Dst)
+		}
 	}
 
 	// Chains of operations on one destination, and the operations whose
@@ -298,17 +314,14 @@ func (r *runner) runAll(ctx context.Context, ops []plan.Op) int {
 	var chains [][]int
 	byDst := map[string]int{}
 	srcs := map[string]bool{}
-	for _, o := range ops {
+	for i, o := range ops {
 		if o.Src != "-" {
-			srcs[plan.Realpath(o.Src)] = true
+			srcs[realSrc[i]] = true
 		}
 	}
 	shared := make([]bool, len(ops))
-	for i, o := range ops {
-		key := o.Dst
-		if key != "-" {
-			key = plan.Realpath(key)
-		}
+	for i := range ops {
+		key := realDst[i]
 		shared[i] = srcs[key]
 		if c, ok := byDst[key]; ok {
 			chains[c] = append(chains[c], i)
@@ -337,7 +350,9 @@ func (r *runner) runAll(ctx context.Context, ops []plan.Op) int {
 	var commits sync.WaitGroup
 	pending := make(chan struct{}, maxPendingCommits)
 	run := func(i int) {
-		res, out := r.do(ctx, ops[i], !shared[i])
+		o := ops[i]
+		same := o.Src != "-" && o.Dst != "-" && realSrc[i] == realDst[i]
+		res, out := r.do(ctx, o, same, !shared[i])
 		if out == nil {
 			finished(i, res)
 			return
@@ -420,16 +435,17 @@ func (r *runner) shouldWrite(o plan.Op, res *result) bool {
 	return true
 }
 
-// do runs one operation. With deferCommit, an output file that is ready
-// to be committed is returned instead of committed: the caller commits it
-// and settles the result.
-func (r *runner) do(ctx context.Context, o plan.Op, deferCommit bool) (res result, out *outfile.File) {
+// do runs one operation; same says that its source and destination are
+// the same file. With deferCommit, an output file that is ready to be
+// committed is returned instead of committed: the caller commits it and
+// settles the result.
+func (r *runner) do(ctx context.Context, o plan.Op, same, deferCommit bool) (res result, out *outfile.File) {
 	if ctx.Err() != nil {
 		res.status = opFailed // interrupted before it started; reported once at the end
 		return res, nil
 	}
 	if o.Dst != "-" {
-		if o.Src != "-" && plan.Realpath(o.Src) == plan.Realpath(o.Dst) {
+		if same {
 			res.warnf("Skipping because the source (%s) and destination (%s) are the same", o.Src, o.Dst)
 			res.status = opSkipped
 			return res, nil
@@ -522,11 +538,12 @@ func (r *runner) process(ctx context.Context, o plan.Op, deferCommit bool, res *
 	var out *outfile.File
 	var sink io.Writer
 	var buffered *bytes.Buffer
-	var bw *bufio.Writer
 	var stdout *countWriter
+	bw := getWriter()
+	defer putWriter(bw)
 	if o.Dst == "-" {
 		stdout = &countWriter{w: r.stdout}
-		bw = bufio.NewWriterSize(stdout, 64<<10)
+		bw.Reset(stdout)
 	} else {
 		if out, err = outfile.New(o.Dst, r.cfg.noOverwrite); err != nil {
 			return nil, err
@@ -536,7 +553,7 @@ func (r *runner) process(ctx context.Context, o plan.Op, deferCommit bool, res *
 				out.Abort() // a no-op after commit
 			}
 		}()
-		bw = bufio.NewWriterSize(out, 64<<10)
+		bw.Reset(out)
 	}
 	held := out != nil && !out.Direct()
 	defer func() {
@@ -586,10 +603,8 @@ func (r *runner) process(ctx context.Context, o plan.Op, deferCommit bool, res *
 			return nil, err
 		}
 	}
-	if bw != nil {
-		if err := bw.Flush(); err != nil {
-			return nil, err
-		}
+	if err := bw.Flush(); err != nil {
+		return nil, err
 	}
 	if out != nil {
 		if deferCommit && !out.Direct() {
@@ -646,21 +661,23 @@ func (r *runner) decrypt(ctx context.Context, o plan.Op, src io.Reader, w io.Wri
 		return err
 	}
 	hdr := d.Header()
-	meta := pyjson.Object{
-		"mode":   r.cfg.mode,
-		"input":  metaPath(o.Src, "<stdin>"),
-		"output": metaPath(o.Dst, "<stdout>"),
-		"header": metadata.Header(hdr),
+	var meta pyjson.Object
+	if r.meta.Enabled() {
+		meta = pyjson.Object{
+			"mode":        r.cfg.mode,
+			"input":       metaPath(o.Src, "<stdin>"),
+			"output":      metaPath(o.Dst, "<stdout>"),
+			"header":      metadata.Header(hdr),
+			"header_auth": metadata.HeaderAuth(d.HeaderAuth()),
+		}
 	}
-	meta["header_auth"] = metadata.HeaderAuth(d.HeaderAuth())
-
 	if err := r.requireContext(hdr, meta, res); err != nil {
 		return err
 	}
 	if err := copyContext(ctx, w, d); err != nil {
 		return err
 	}
-	if r.meta.Enabled() {
+	if meta != nil {
 		res.meta = metadata.Line(meta)
 	}
 	return nil
@@ -668,7 +685,8 @@ func (r *runner) decrypt(ctx context.Context, o plan.Op, src io.Reader, w io.Wri
 
 // requireContext checks the message's encryption context against the
 // required keys and pairs of -c, before any plaintext is read; on a
-// mismatch it records the skip in meta.
+// mismatch it records the skip in meta, the operation's metadata line (nil
+// when metadata is not written).
 func (r *runner) requireContext(hdr *format.Header, meta pyjson.Object, res *result) error {
 	// Required encryption context, checked before any plaintext is read.
 	ec := hdr.EncryptionContext
@@ -692,11 +710,11 @@ func (r *runner) requireContext(hdr *format.Header, meta pyjson.Object, res *res
 		if missingPairs == nil {
 			missingPairs = []any{}
 		}
-		meta["skipped"] = true
-		meta["reason"] = "Missing encryption context key or value"
-		meta["missing_encryption_context_keys"] = append([]string{}, missingKeys...)
-		meta["missing_encryption_context_pairs"] = missingPairs
-		if r.meta.Enabled() {
+		if meta != nil {
+			meta["skipped"] = true
+			meta["reason"] = "Missing encryption context key or value"
+			meta["missing_encryption_context_keys"] = append([]string{}, missingKeys...)
+			meta["missing_encryption_context_pairs"] = missingPairs
 			res.meta = metadata.Line(meta)
 		}
 		var parts []string
@@ -729,12 +747,15 @@ func (r *runner) decryptRange(ctx context.Context, o plan.Op, f *os.File, size i
 	if err != nil {
 		return err
 	}
-	meta := pyjson.Object{
-		"mode":        r.cfg.mode,
-		"input":       metaPath(o.Src, "<stdin>"),
-		"output":      metaPath(o.Dst, "<stdout>"),
-		"header":      metadata.Header(ra.Header()),
-		"header_auth": metadata.HeaderAuth(ra.HeaderAuth()),
+	var meta pyjson.Object
+	if r.meta.Enabled() {
+		meta = pyjson.Object{
+			"mode":        r.cfg.mode,
+			"input":       metaPath(o.Src, "<stdin>"),
+			"output":      metaPath(o.Dst, "<stdout>"),
+			"header":      metadata.Header(ra.Header()),
+			"header_auth": metadata.HeaderAuth(ra.HeaderAuth()),
+		}
 	}
 	if err := r.requireContext(ra.Header(), meta, res); err != nil {
 		return err
@@ -743,7 +764,7 @@ func (r *runner) decryptRange(ctx context.Context, o plan.Op, f *os.File, size i
 	if err := copyContext(ctx, w, io.NewSectionReader(ra, start, end-start)); err != nil {
 		return err
 	}
-	if r.meta.Enabled() {
+	if meta != nil {
 		res.meta = metadata.Line(meta)
 	}
 	return nil
@@ -781,9 +802,34 @@ func releasedHint(n int64, dst string, decrypting bool, hint string) string {
 	return s
 }
 
+// copyBuffers and writers hold the buffers each operation copies through,
+// for the next operation: allocated anew for each file, they made the
+// garbage collector the largest cost of a run on a tree of small files.
+// They may hold plaintext, so they go back cleared.
+var (
+	copyBuffers = sync.Pool{New: func() any { return new([64 << 10]byte) }}
+	writers     = sync.Pool{New: func() any { return bufio.NewWriterSize(io.Discard, 64<<10) }}
+)
+
+// getWriter returns a 64 KiB bufio.Writer for putWriter to take back.
+func getWriter() *bufio.Writer { return writers.Get().(*bufio.Writer) }
+
+// putWriter clears w's buffer, whatever it holds, and keeps w for reuse.
+func putWriter(w *bufio.Writer) {
+	w.Reset(io.Discard)
+	b := w.AvailableBuffer() // the whole buffer, now that nothing is buffered
+	clear(b[:cap(b)])
+	writers.Put(w)
+}
+
 // copyContext copies src to dst, stopping when ctx is done.
 func copyContext(ctx context.Context, dst io.Writer, src io.Reader) error {
-	buf := make([]byte, 64<<10)
+	arr := copyBuffers.Get().(*[64 << 10]byte)
+	defer func() {
+		clear(arr[:]) // a Read may use all of it
+		copyBuffers.Put(arr)
+	}()
+	buf := arr[:]
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

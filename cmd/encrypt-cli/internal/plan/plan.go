@@ -243,23 +243,75 @@ func within(p, dir string) bool {
 // Realpath is os.path.realpath: symbolic links are resolved as far as the
 // path exists; the rest is appended.
 func Realpath(p string) string {
-	abs, err := filepath.Abs(p)
+	return new(Resolver).Realpath(p)
+}
+
+// Resolver computes Realpath for many paths, remembering each directory it
+// has resolved, so that the files of a directory cost one lookup each
+// instead of one per path component. What it remembers is the file system
+// as it was when a directory was first resolved; it is meant for the
+// checks of one run, made when the run starts.
+type Resolver struct {
+	cwd  string
+	dirs map[string]resolved
+}
+
+// resolved is a path with its symbolic links resolved, and whether it
+// exists (if not, nothing under it needs looking up).
+type resolved struct {
+	path   string
+	exists bool
+}
+
+// Realpath is the package's Realpath, with directories remembered.
+func (r *Resolver) Realpath(p string) string {
+	if !filepath.IsAbs(p) {
+		if r.cwd == "" {
+			cwd, err := os.Getwd()
+			if err != nil {
+				return p
+			}
+			r.cwd = cwd
+		}
+		p = filepath.Join(r.cwd, p)
+	}
+	return r.resolve(filepath.Clean(p)).path
+}
+
+// resolve resolves abs, a clean absolute path: its directory first (once
+// per directory), then its last component, which only a symbolic link
+// makes more than one lookup. A path whose directory does not exist, or
+// whose last component does not or is a link that leads nowhere, keeps
+// its last component as it is, after its resolved directory.
+func (r *Resolver) resolve(abs string) resolved {
+	dir := filepath.Dir(abs)
+	if dir == abs {
+		return resolved{abs, true} // the root
+	}
+	d, ok := r.dirs[dir]
+	if !ok {
+		d = r.resolve(dir)
+		if r.dirs == nil {
+			r.dirs = map[string]resolved{}
+		}
+		r.dirs[dir] = d
+	}
+	p := filepath.Join(d.path, filepath.Base(abs))
+	if !d.exists {
+		return resolved{p, false}
+	}
+	fi, err := os.Lstat(p)
 	if err != nil {
-		return p
+		return resolved{p, false}
 	}
-	var tail []string
-	cur := abs
-	for {
-		if r, err := filepath.EvalSymlinks(cur); err == nil {
-			return filepath.Join(append([]string{r}, tail...)...)
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		t, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return resolved{p, false}
 		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return abs
-		}
-		tail = append([]string{filepath.Base(cur)}, tail...)
-		cur = parent
+		return resolved{t, true}
 	}
+	return resolved{p, true}
 }
 
 func unwrapPathError(err error) error {

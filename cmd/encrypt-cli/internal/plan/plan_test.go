@@ -62,3 +62,80 @@ func TestPlan(t *testing.T) {
 		}
 	}
 }
+
+// realpathByComponent is Realpath as first written: the whole path through
+// filepath.EvalSymlinks, then shorter prefixes until one resolves. The
+// Resolver must agree with it on every path.
+func realpathByComponent(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	var tail []string
+	cur := abs
+	for {
+		if r, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(append([]string{r}, tail...)...)
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return abs
+		}
+		tail = append([]string{filepath.Base(cur)}, tail...)
+		cur = parent
+	}
+}
+
+func TestResolver(t *testing.T) {
+	dir := t.TempDir()
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"a/b/file", "a/c/file", "other/x"} {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, nil, 0o644)
+	}
+	links := map[string]string{
+		"a/tob":       "b",                           // relative, to a directory
+		"a/abs":       filepath.Join(real, "other"),  // absolute
+		"a/chain":     "tob",                         // a link to a link
+		"a/b/up":      "../c",                        // through ..
+		"a/tofile":    "b/file",                      // to a file
+		"a/dangling":  "nowhere",                     // to nothing
+		"a/loop1":     "loop2",                       // a loop
+		"a/loop2":     "loop1",                       //
+		"a/b/deep":    "../../other/x",               // out of the tree
+		"a/c/dirlink": filepath.Join(real, "a", "b"), // back in
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var paths []string
+	for _, rel := range []string{
+		".", "a", "a/b", "a/b/file", "a/b/new", "a/new/deeper/file", "a/tob", "a/tob/file", "a/tob/new",
+		"a/abs/x", "a/abs/y", "a/chain/file", "a/chain/up/file", "a/b/up/file", "a/tofile", "a/tofile/x",
+		"a/dangling", "a/dangling/x", "a/loop1", "a/loop1/x", "a/b/deep", "a/c/dirlink/up/dirlink/file",
+		"a/b/file/x/y", "a/./b/../c/file", "a/tob/../c/file", "no/such", "/",
+	} {
+		paths = append(paths, filepath.Join(dir, rel))
+	}
+	t.Chdir(filepath.Join(dir, "a", "tob"))
+	paths = append(paths, "file", "new", "up/file", "../c/file", ".", "..", "../tob/up/../file")
+
+	shared := new(Resolver)
+	for round := range 2 { // the second round is answered from what the first remembered
+		for _, p := range paths {
+			want := realpathByComponent(p)
+			if got := shared.Realpath(p); got != want {
+				t.Errorf("round %d: Realpath(%q) = %q, want %q", round, p, got, want)
+			}
+			if got := Realpath(p); got != want {
+				t.Errorf("Realpath(%q) alone = %q, want %q", p, got, want)
+			}
+		}
+	}
+}
