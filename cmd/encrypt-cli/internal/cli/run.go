@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/argfile"
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/fileopen"
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/keyconf"
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/metadata"
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/outfile"
@@ -512,7 +513,7 @@ func (r *runner) process(ctx context.Context, o plan.Op, deferCommit bool, res *
 	if o.Src == "-" {
 		src = r.stdin
 	} else {
-		f, err := os.Open(o.Src)
+		f, err := fileopen.OpenFile(o.Src, os.O_RDONLY, 0)
 		if err != nil {
 			return nil, unwrapPathError(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/clierr"
+	"github.com/go-esdk/esdk/cmd/encrypt-cli/internal/fileopen"
 )
 
 // File writes to a temporary file beside its target and renames it
@@ -113,15 +114,23 @@ func (o *File) open() error {
 		return errors.New("output already closed")
 	}
 	dir, base := filepath.Split(o.target)
-	if err := os.MkdirAll(filepath.Clean(dir+"."), 0o777); err != nil {
-		return err
-	}
+	madeDir := false
 	for range 10 {
 		var rnd [6]byte
 		rand.Read(rnd[:])
 		name := filepath.Join(dir, "."+base+".encrypt-cli-"+hex.EncodeToString(rnd[:])+".tmp")
 		// 0666 and the umask give the permissions a new file gets anyway.
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		f, err := fileopen.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if err != nil && !errors.Is(err, fs.ErrExist) && !madeDir {
+			// The directory may not exist yet (the first file of a
+			// directory of the output tree): make it, and say why not if
+			// that fails.
+			if err := os.MkdirAll(filepath.Clean(dir+"."), 0o777); err != nil {
+				return err
+			}
+			madeDir = true
+			f, err = fileopen.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		}
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -204,7 +213,7 @@ func (o *File) Commit() error {
 		return err
 	}
 	o.tmp = ""
-	if d, err := os.Open(filepath.Dir(o.target)); err == nil {
+	if d, err := fileopen.OpenFile(filepath.Dir(o.target), os.O_RDONLY, 0); err == nil {
 		d.Sync()
 		d.Close()
 	}

@@ -1,0 +1,23 @@
+//go:build unix
+
+package fileopen
+
+import (
+	"os"
+	"syscall"
+	"testing"
+)
+
+// A file opened here is not inherited by the programs encrypt-cli starts
+// (a PKCS #11 module's helpers, for one).
+func TestOpenFileCloseOnExec(t *testing.T) {
+	f, err := OpenFile(os.Args[0], os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), syscall.F_GETFD, 0)
+	if errno != 0 || flags&syscall.FD_CLOEXEC == 0 {
+		t.Fatalf("F_GETFD = %#x, %v: want FD_CLOEXEC", flags, errno)
+	}
+}
