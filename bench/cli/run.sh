@@ -9,7 +9,8 @@
 #
 # Defaults: 10,000 files of 1 KiB, 100 per directory. Needs GNU time
 # (/usr/bin/time) for the peak RSS. The raw-AES rows are run again with
-# the outputs on a tmpfs (/dev/shm), and, when strace is installed, the
+# the outputs on a tmpfs (/dev/shm), and with the unsigned suite 0x0478
+# (on the disk and on the tmpfs), and, when strace is installed, the
 # time encrypt-cli spends in fsync (its durability: each output file and
 # its directory) is measured. The Python CLI is installed (pinned) by
 # interop/python/install-cli.sh.
@@ -112,9 +113,10 @@ row() { # LABEL KEYNAME JOBS PREFIX... -- KEYARGS...: one row of the table
 	local run=${runbase:-$tmp}/run
 	rm -rf "$run"
 	mkdir -p "$run/enc" "$run/dec"
-	local jobsarg=()
+	local jobsarg=() suitearg=()
 	[[ $jobs == - ]] || jobsarg=(--jobs "$jobs")
-	timed "$run/e" "${prefix[@]}" -e -r -i "$tmp/tree" -o "$run/enc" -S "${jobsarg[@]}" "$@"
+	[[ -z ${suite:-} ]] || suitearg=(--algorithm "$suite")
+	timed "$run/e" "${prefix[@]}" -e -r -i "$tmp/tree" -o "$run/enc" -S "${jobsarg[@]}" "${suitearg[@]}" "$@"
 	timed "$run/d" "${prefix[@]}" -d -r -i "$run/enc" -o "$run/dec" -S "${jobsarg[@]}" "$@"
 	local got
 	got=$(digest "$run/dec")
@@ -147,6 +149,17 @@ if [[ -d /dev/shm && -w /dev/shm ]]; then
 	shm=$(mktemp -d -p /dev/shm)
 	for jobs in 1 2; do
 		runbase=$shm row "encrypt-cli, outputs on tmpfs" "raw AES" "$jobs" "$cli" -- "${raw[@]}"
+	done
+fi
+
+# Without the signature (0x0478, encrypt-cli's --algorithm): what the CLI
+# costs per file when P-384 does not dominate, on the disk and on the tmpfs.
+for jobs in 1 2; do
+	suite=AES_256_GCM_HKDF_SHA512_COMMIT_KEY row "encrypt-cli, unsigned suite" "raw AES" "$jobs" "$cli" -- "${raw[@]}"
+done
+if [[ -n "${shm:-}" ]]; then
+	for jobs in 1 2; do
+		suite=AES_256_GCM_HKDF_SHA512_COMMIT_KEY runbase=$shm row "encrypt-cli, unsigned suite, outputs on tmpfs" "raw AES" "$jobs" "$cli" -- "${raw[@]}"
 	done
 fi
 
