@@ -10,7 +10,9 @@
 # Defaults: 10,000 files of 1 KiB, 100 per directory. Needs GNU time
 # (/usr/bin/time) for the peak RSS. The raw-AES rows are run again with
 # the outputs on a tmpfs (/dev/shm), and with the unsigned suite 0x0478
-# (on the disk and on the tmpfs), and, when strace is installed, the
+# (on the disk and on the tmpfs; with the AWS KMS key beside the Python
+# CLI, both suites, and with both CLIs' cache of data keys), and, when
+# strace is installed, the
 # time encrypt-cli spends in fsync (its durability: each output file and
 # its directory) is measured. The Python CLI is installed (pinned) by
 # interop/python/install-cli.sh.
@@ -161,6 +163,28 @@ if [[ -n "${shm:-}" ]]; then
 	for jobs in 1 2; do
 		suite=AES_256_GCM_HKDF_SHA512_COMMIT_KEY runbase=$shm row "encrypt-cli, unsigned suite, outputs on tmpfs" "raw AES" "$jobs" "$cli" -- "${raw[@]}"
 	done
+	# Like for like with the Python CLI: the same AWS KMS key, the same
+	# suite, the outputs on the same tmpfs.
+	for s in "" AES_256_GCM_HKDF_SHA512_COMMIT_KEY; do
+		label="outputs on tmpfs"
+		[[ -z $s ]] || label="unsigned suite, $label"
+		for jobs in 1 2; do
+			suite=$s runbase=$shm row "encrypt-cli, $label" "AWS KMS (test KMS)" "$jobs" "$cli" -- "${kms[@]}"
+		done
+		if (( python )); then
+			suite=$s runbase=$shm row "aws-encryption-cli, $label" "AWS KMS (test KMS)" - "$pycli" -- "${kms[@]}"
+		fi
+	done
+	# With a cache of data keys (both CLIs' --caching), one KMS call serves
+	# many files: what is left is each CLI's own cost per file.
+	cache=(--caching capacity=100 max_age=600)
+	label="unsigned suite, --caching, outputs on tmpfs"
+	for jobs in 1 2; do
+		suite=AES_256_GCM_HKDF_SHA512_COMMIT_KEY runbase=$shm row "encrypt-cli, $label" "AWS KMS (test KMS)" "$jobs" "$cli" -- "${kms[@]}" "${cache[@]}"
+	done
+	if (( python )); then
+		suite=AES_256_GCM_HKDF_SHA512_COMMIT_KEY runbase=$shm row "aws-encryption-cli, $label" "AWS KMS (test KMS)" - "$pycli" -- "${kms[@]}" "${cache[@]}"
+	fi
 fi
 
 # What durability costs: encrypt-cli fsyncs each output file and its

@@ -500,12 +500,21 @@ func TestOverwriteRules(t *testing.T) {
 	}
 	// Source and destination the same.
 	e.fails(1, "Destination and source cannot be the same", "", args("-e", "-i", e.path("p.txt"), "-o", e.path("p.txt"), "-S", e.aesKey()))
-	// A symbolic link output is written through.
+	// A symbolic link output is written through, and replacing the file
+	// it names is an overwrite like any other: a warning by default,
+	// skipped under --no-overwrite.
 	e.write("target.enc", "old")
 	os.Symlink(e.path("target.enc"), e.path("link.enc"))
-	e.ok("", args("-e", "-i", e.path("p.txt"), "-o", e.path("link.enc"), "-S", "-q", e.aesKey()))
+	r = e.ok("", args("-e", "-i", e.path("p.txt"), "-o", e.path("link.enc"), "-S", "--no-overwrite", e.aesKey()))
+	if e.read("target.enc") != "old" || !strings.Contains(r.stderr, "Skipping existing output file") {
+		t.Fatalf("--no-overwrite through a symbolic link: %q", r.stderr)
+	}
+	r = e.ok("", args("-e", "-i", e.path("p.txt"), "-o", e.path("link.enc"), "-S", e.aesKey()))
 	if fi, _ := os.Lstat(e.path("link.enc")); fi.Mode()&os.ModeSymlink == 0 || e.read("target.enc") == "old" {
 		t.Fatal("symbolic link replaced instead of written through")
+	}
+	if !strings.Contains(r.stderr, "Overwriting existing output file") {
+		t.Fatalf("no overwrite warning through a symbolic link: %q", r.stderr)
 	}
 	e.noTempFiles()
 }

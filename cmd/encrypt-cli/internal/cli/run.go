@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -407,9 +408,14 @@ func (r *runner) totalInput(ops []plan.Op) int64 {
 	return total
 }
 
-// shouldWrite is the Python CLI's _should_write_file.
-func (r *runner) shouldWrite(o plan.Op, res *result) bool {
-	if !plan.IsRegular(o.Dst) {
+// shouldWrite is the Python CLI's _should_write_file, for a destination
+// that exists: lfi is what os.Lstat says of it.
+func (r *runner) shouldWrite(o plan.Op, lfi fs.FileInfo, res *result) bool {
+	regular := lfi.Mode().IsRegular()
+	if lfi.Mode()&fs.ModeSymlink != 0 {
+		regular = plan.IsRegular(o.Dst)
+	}
+	if !regular {
 		return true
 	}
 	if r.cfg.noOverwrite {
@@ -445,13 +451,16 @@ func (r *runner) do(ctx context.Context, o plan.Op, same, deferCommit bool) (res
 		res.status = opFailed // interrupted before it started; reported once at the end
 		return res, nil
 	}
+	absent := false // the destination does not exist yet (the usual case)
 	if o.Dst != "-" {
 		if same {
 			res.warnf("Skipping because the source (%s) and destination (%s) are the same", o.Src, o.Dst)
 			res.status = opSkipped
 			return res, nil
 		}
-		if !r.shouldWrite(o, &res) {
+		lfi, err := os.Lstat(o.Dst)
+		absent = errors.Is(err, fs.ErrNotExist)
+		if err == nil && !r.shouldWrite(o, lfi, &res) {
 			res.status = opSkipped
 			return res, nil
 		}
@@ -465,7 +474,7 @@ func (r *runner) do(ctx context.Context, o plan.Op, same, deferCommit bool) (res
 		res.fail(o.Src, err)
 		return res, nil
 	}
-	out, err := r.process(ctx, o, deferCommit, &res)
+	out, err := r.process(ctx, o, absent, deferCommit, &res)
 	r.settle(o, err, &res)
 	return res, out
 }
@@ -503,10 +512,11 @@ func metaPath(p, std string) string {
 }
 
 // process opens the input and output and runs the encryption or
-// decryption. The output is committed only when everything succeeded;
-// with deferCommit, an output file is returned to be committed by the
-// caller instead.
-func (r *runner) process(ctx context.Context, o plan.Op, deferCommit bool, res *result) (pending *outfile.File, err error) {
+// decryption; absent says that the destination did not exist when it was
+// checked. The output is committed only when everything succeeded; with
+// deferCommit, an output file is returned to be committed by the caller
+// instead.
+func (r *runner) process(ctx context.Context, o plan.Op, absent, deferCommit bool, res *result) (pending *outfile.File, err error) {
 	var src io.Reader
 	var file *os.File
 	var size int64 = -1
@@ -546,7 +556,9 @@ func (r *runner) process(ctx context.Context, o plan.Op, deferCommit bool, res *
 		stdout = &countWriter{w: r.stdout}
 		bw.Reset(stdout)
 	} else {
-		if out, err = outfile.New(o.Dst, r.cfg.noOverwrite); err != nil {
+		if absent {
+			out = outfile.Create(o.Dst, r.cfg.noOverwrite)
+		} else if out, err = outfile.New(o.Dst, r.cfg.noOverwrite); err != nil {
 			return nil, err
 		}
 		defer func() {

@@ -11,3 +11,14 @@ import (
 func OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
 	return os.OpenFile(name, flag, perm)
 }
+
+// SyncDir flushes the directory dir to stable storage where the system
+// can (os.Open and Sync).
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

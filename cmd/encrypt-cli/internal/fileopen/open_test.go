@@ -53,3 +53,14 @@ func TestOpenFile(t *testing.T) {
 	}
 	d.Close()
 }
+
+func TestSyncDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := SyncDir(dir); err != nil {
+		t.Fatalf("a directory: %v", err)
+	}
+	var pe *fs.PathError
+	if err := SyncDir(filepath.Join(dir, "missing")); !errors.As(err, &pe) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a missing directory: %v", err)
+	}
+}

@@ -3,6 +3,7 @@
 package fileopen
 
 import (
+	"errors"
 	"os"
 	"syscall"
 	"testing"
@@ -19,5 +20,12 @@ func TestOpenFileCloseOnExec(t *testing.T) {
 	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), syscall.F_GETFD, 0)
 	if errno != 0 || flags&syscall.FD_CLOEXEC == 0 {
 		t.Fatalf("F_GETFD = %#x, %v: want FD_CLOEXEC", flags, errno)
+	}
+}
+
+// SyncDir syncs directories only.
+func TestSyncDirRefusesFiles(t *testing.T) {
+	if err := SyncDir(os.Args[0]); !errors.Is(err, syscall.ENOTDIR) {
+		t.Fatalf("a file: %v, want ENOTDIR", err)
 	}
 }

@@ -46,11 +46,11 @@ type File struct {
 // path while the operation runs is left alone (Commit returns
 // ErrSkippedExisting).
 func New(path string, noClobber bool) (*File, error) {
-	o := &File{target: path, noClobber: noClobber}
 	lfi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return o, nil // a new file
+		return Create(path, noClobber), nil
 	}
+	o := &File{target: path, noClobber: noClobber}
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +85,13 @@ func New(path string, noClobber bool) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return o, nil
+}
+
+// Create prepares the output for path, which did not exist when the
+// caller checked: New without looking again. If a file appears at path
+// before Commit, Commit replaces it, or with noClobber leaves it alone.
+func Create(path string, noClobber bool) *File {
+	return &File{target: path, noClobber: noClobber}
 }
 
 // openedPath returns the path of the file f, which was opened through a
@@ -203,20 +210,17 @@ func (o *File) Commit() error {
 			o.tmp = ""
 			return ErrSkippedExisting
 		} else {
-			err = os.Rename(o.tmp, o.target)
+			err = rename(o.tmp, o.target)
 		}
 	} else {
-		err = os.Rename(o.tmp, o.target)
+		err = rename(o.tmp, o.target)
 	}
 	if err != nil {
 		o.Abort()
 		return err
 	}
 	o.tmp = ""
-	if d, err := fileopen.OpenFile(filepath.Dir(o.target), os.O_RDONLY, 0); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	fileopen.SyncDir(filepath.Dir(o.target)) // best effort: the file is in place
 	return nil
 }
 

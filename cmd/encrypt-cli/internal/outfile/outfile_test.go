@@ -99,3 +99,57 @@ func TestFile(t *testing.T) {
 		t.Fatalf("no-clobber: %v %q", err, read("late"))
 	}
 }
+
+func TestCreate(t *testing.T) {
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	read := func(name string) string { b, _ := os.ReadFile(p(name)); return string(b) }
+	noTemp := func() {
+		t.Helper()
+		if m, _ := filepath.Glob(p(".*.tmp")); len(m) != 0 {
+			t.Fatalf("temporary files left: %q", m)
+		}
+	}
+
+	// A missing target, in a directory that does not exist yet.
+	f := Create(p("sub/new"), false)
+	write(t, f, "hello")
+	if err := f.Commit(); err != nil || read("sub/new") != "hello" {
+		t.Fatalf("commit: %v %q", err, read("sub/new"))
+	}
+
+	// A file that appears before the commit is replaced, or left alone
+	// with noClobber.
+	f = Create(p("late"), false)
+	write(t, f, "mine")
+	os.WriteFile(p("late"), []byte("theirs"), 0o644)
+	if err := f.Commit(); err != nil || read("late") != "mine" {
+		t.Fatalf("replace: %v %q", err, read("late"))
+	}
+	f = Create(p("late2"), true)
+	write(t, f, "mine")
+	os.WriteFile(p("late2"), []byte("theirs"), 0o644)
+	if err := f.Commit(); !errors.Is(err, ErrSkippedExisting) || read("late2") != "theirs" {
+		t.Fatalf("no-clobber: %v %q", err, read("late2"))
+	}
+
+	// A directory that appears before the commit is never replaced, empty
+	// or not, and the temporary file goes.
+	for _, full := range []bool{false, true} {
+		f = Create(p("d"), false)
+		write(t, f, "mine")
+		os.Mkdir(p("d"), 0o755)
+		if full {
+			os.WriteFile(p("d/keep"), []byte("keep"), 0o644)
+		}
+		var le *os.LinkError
+		if err := f.Commit(); !errors.As(err, &le) || le.Op != "rename" {
+			t.Fatalf("a directory in the way (full %v): %v", full, err)
+		}
+		if fi, err := os.Stat(p("d")); err != nil || !fi.IsDir() || (full && read("d/keep") != "keep") {
+			t.Fatalf("the directory was changed (full %v): %v", full, err)
+		}
+		noTemp()
+		os.RemoveAll(p("d"))
+	}
+}
