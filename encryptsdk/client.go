@@ -81,8 +81,10 @@ type EncryptOptions struct {
 	// for readers that need it.
 	NonFramed bool
 	// PlaintextLength, when positive, is the exact plaintext length: it is
-	// passed to the materials manager (data key caching uses it) and
-	// writing more or fewer bytes is an error.
+	// passed to the materials manager (data key caching uses it; without
+	// it, a stream bypasses the cache) and writing more or fewer bytes is
+	// an error. The one-shot calls pass their plaintext's length, 0
+	// included.
 	PlaintextLength int64
 }
 

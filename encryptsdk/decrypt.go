@@ -252,7 +252,11 @@ func verifyHeader(dataKey []byte, hdr *format.Header, raw []byte, auth format.He
 		return nil, err
 	}
 	aad := append(raw[:len(raw):len(raw)], authOnly...)
-	if err := fc.OpenHeaderTag(auth.AuthIV(), auth.Tag, aad); err != nil {
+	iv := auth.IV // format 1
+	if iv == nil {
+		iv = zeroIV[:] // format 2: never written to
+	}
+	if err := fc.OpenHeaderTag(iv, auth.Tag, aad); err != nil {
 		return nil, ErrHeaderAuthentication
 	}
 	return fc, nil

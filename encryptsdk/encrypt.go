@@ -45,11 +45,21 @@ type Encryptor struct {
 // an Encryptor for the plaintext. Nothing is written to dst on error.
 // In FIPS 140-only mode it returns [ErrFIPSEncrypt] at once.
 func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOptions) (*Encryptor, error) {
-	if fipsOnly() {
-		return nil, ErrFIPSEncrypt
-	}
 	if opts == nil {
 		opts = &EncryptOptions{}
+	}
+	plen := opts.PlaintextLength
+	if plen <= 0 {
+		plen = -1
+	}
+	return c.encrypt(ctx, dst, opts, plen)
+}
+
+// encrypt is Encrypt for a plaintext of plen bytes, or of unknown length
+// when plen is negative: the length the materials manager is told.
+func (c *Client) encrypt(ctx context.Context, dst io.Writer, opts *EncryptOptions, plen int64) (*Encryptor, error) {
+	if fipsOnly() {
+		return nil, ErrFIPSEncrypt
 	}
 	if c.Manager == nil {
 		return nil, errors.New("encryptsdk: Client has no materials manager")
@@ -80,10 +90,6 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		if !c.CommitmentPolicy.AllowsEncrypt(suite) {
 			return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 		}
-	}
-	plen := opts.PlaintextLength
-	if plen <= 0 {
-		plen = -1
 	}
 	m, err := c.Manager.GetEncryptionMaterials(ctx, materials.EncryptionRequest{
 		EncryptionContext: ec,

@@ -45,7 +45,9 @@ func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts 
 		// Not even the header may be written over the plaintext.
 		out.b = slices.Clip(slices.Clone(dst))
 	}
-	e, err := c.Encrypt(ctx, &out, &o)
+	// The length is known, even when it is 0: an empty message may use
+	// cached materials too.
+	e, err := c.encrypt(ctx, &out, &o, int64(len(plaintext)))
 	if err != nil {
 		return dst, err
 	}
