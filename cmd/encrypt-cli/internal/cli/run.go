@@ -528,8 +528,12 @@ func (r *runner) process(ctx context.Context, o plan.Op, absent, deferCommit boo
 			return nil, unwrapPathError(err)
 		}
 		defer f.Close()
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			size = fi.Size()
+		// The size is the plaintext length an encryption declares, and what
+		// random access needs; a decryption learns its own.
+		if !r.cfg.decrypting() || r.cfg.rangeSet {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				size = fi.Size()
+			}
 		}
 		src, file = f, f
 	}
