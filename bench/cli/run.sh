@@ -10,11 +10,11 @@
 # Defaults: 10,000 files of 1 KiB, 100 per directory. Needs GNU time
 # (/usr/bin/time) for the peak RSS. The raw-AES rows are run again with
 # the outputs on a tmpfs (/dev/shm), and with the unsigned suite 0x0478
-# (on the disk and on the tmpfs; with the AWS KMS key beside the Python
-# CLI, both suites, and with both CLIs' cache of data keys), and, when
-# strace is installed, the
-# time encrypt-cli spends in fsync (its durability: each output file and
-# its directory) is measured. The Python CLI is installed (pinned) by
+# (on the disk and on the tmpfs). On the tmpfs, the AWS KMS rows are run
+# beside the Python CLI's with both suites, and with both CLIs' cache of
+# data keys. When strace is installed, the time encrypt-cli spends in
+# fsync (its durability: each output file and its directory) is
+# measured. The Python CLI is installed (pinned) by
 # interop/python/install-cli.sh.
 set -euo pipefail
 
