@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"slices"
-	"strings"
 
 	"github.com/go-esdk/esdk/algorithms"
 	"github.com/go-esdk/esdk/format"
@@ -63,14 +61,13 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 	if opts == nil {
 		opts = &DecryptOptions{}
 	}
-	local := isLocal(src)
-	in := frame.NewInput(src, local)
+	in := frame.NewSourceInput(src)
 	d, err := c.decrypt(ctx, format.NewReader(in, c.limits(opts)), opts)
 	if err != nil {
 		in.Close()
 		return nil, err
 	}
-	d.op = frame.NewOpener(d.cipher, d.mr, in, local, d.finish, d.config())
+	d.op = frame.NewOpener(d.cipher, d.mr, in, in.Local(), d.finish, d.config())
 	d.lender = lenderOf(src)
 	return d, nil
 }
@@ -527,15 +524,3 @@ func carries(have, want materials.EncryptionContext, what string) error {
 // fit (the reader refuses a frame that does not).
 func frameLenInt(h *format.Header) int { return int(min(uint64(h.FrameLength), maxInt-64)) }
 
-// isLocal reports whether reading src never waits on another party: it is
-// in memory or a regular file.
-func isLocal(src io.Reader) bool {
-	switch src := src.(type) {
-	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
-		return true
-	case *os.File:
-		fi, err := src.Stat()
-		return err == nil && fi.Mode().IsRegular()
-	}
-	return false
-}

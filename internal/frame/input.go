@@ -1,9 +1,11 @@
 package frame
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -35,7 +37,10 @@ type Input struct {
 	// rather than reading them: it must not read from src meanwhile.
 	lending bool
 	lent    segment // the bytes lent, while seg is &lent
-	err     error
+	// fileSize is the size of a regular file source when it was opened,
+	// else -1 (see NewSourceInput).
+	fileSize int64
+	err      error
 }
 
 // NewInput returns an Input reading src. local says src is in memory or
@@ -43,8 +48,30 @@ type Input struct {
 // which the Input checks at once, so that the last batch's buffer is
 // sized to what is left rather than to a whole frame.
 func NewInput(src io.Reader, local bool) *Input {
-	return &Input{src: src, seg: getSegment(minSegment), probe: local}
+	return &Input{src: src, seg: getSegment(minSegment), probe: local, fileSize: -1}
 }
+
+// NewSourceInput returns an Input reading src, which it classifies by
+// type: a source in memory (a [bytes.Reader], [bytes.Buffer] or
+// [strings.Reader]) or a regular file is local (see NewInput). A file is
+// asked for its size once, here.
+func NewSourceInput(src io.Reader) *Input {
+	local, size := false, int64(-1)
+	switch src := src.(type) {
+	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
+		local = true
+	case *os.File:
+		if fi, err := src.Stat(); err == nil && fi.Mode().IsRegular() {
+			local, size = true, fi.Size()
+		}
+	}
+	in := NewInput(src, local)
+	in.fileSize = size
+	return in
+}
+
+// Local reports whether reading the source never waits on another party.
+func (in *Input) Local() bool { return in.probe }
 
 // KeepsReadBytes marks a source whose bytes stay in place once consumed
 // through Peek and Discard, until its owner recycles them; a
@@ -56,22 +83,22 @@ func (in *Input) Buffered() int { return in.w - in.r }
 
 // left is how many bytes are left to read, counting those read ahead,
 // when the source tells: one with a Len method (a [bytes.Reader], for
-// instance), or a regular file (from its size now and its offset). It is
-// a hint for sizing the work, never relied on for correctness.
+// instance), or a regular file given to NewSourceInput (from its size
+// then and its offset now). It is a hint for sizing the work, never
+// relied on for correctness.
 func (in *Input) left() (int64, bool) {
 	switch src := in.src.(type) {
 	case interface{ Len() int }:
 		return int64(src.Len() + in.Buffered()), true
 	case *os.File:
-		fi, err := src.Stat()
-		if err != nil || !fi.Mode().IsRegular() {
+		if in.fileSize < 0 {
 			return 0, false
 		}
 		at, err := src.Seek(0, io.SeekCurrent)
-		if err != nil || at > fi.Size() {
+		if err != nil || at > in.fileSize {
 			return 0, false
 		}
-		return fi.Size() - at + int64(in.Buffered()), true
+		return in.fileSize - at + int64(in.Buffered()), true
 	}
 	return 0, false
 }

@@ -10,7 +10,8 @@ import (
 
 // TestInputLeft: an Input knows how much is left to read, counting what
 // it has read ahead, from a source with a Len method or a regular file
-// (from its current offset), and does not from others.
+// (from its current offset), and does not from others. NewSourceInput
+// finds the local sources.
 func TestInputLeft(t *testing.T) {
 	data := bytes.Repeat([]byte("ciphertext "), 1000)
 	path := filepath.Join(t.TempDir(), "msg")
@@ -35,14 +36,17 @@ func TestInputLeft(t *testing.T) {
 		name  string
 		src   io.Reader
 		left  int64
-		known bool
+		known bool // and local
 	}{
 		{"bytes.Reader", bytes.NewReader(data), int64(len(data)) - 10, true},
 		{"file at offset 100", f, int64(len(data)) - 110, true},
 		{"pipe", pr, 0, false},
 		{"reader without Len", struct{ io.Reader }{bytes.NewReader(data)}, 0, false},
 	} {
-		in := NewInput(tc.src, true)
+		in := NewSourceInput(tc.src)
+		if in.Local() != tc.known {
+			t.Errorf("%s: local %v, want %v", tc.name, in.Local(), tc.known)
+		}
 		if _, err := io.ReadFull(in, make([]byte, 10)); err != nil {
 			t.Fatal(err)
 		}
@@ -52,4 +56,10 @@ func TestInputLeft(t *testing.T) {
 		}
 		in.Close()
 	}
+	// A file not classified by NewSourceInput does not tell.
+	in := NewInput(f, true)
+	if _, known := in.left(); known {
+		t.Error("a file given to NewInput told its size")
+	}
+	in.Close()
 }
