@@ -523,4 +523,3 @@ func carries(have, want materials.EncryptionContext, what string) error {
 // message that declares a frame length above 2^31 as long as its frames
 // fit (the reader refuses a frame that does not).
 func frameLenInt(h *format.Header) int { return int(min(uint64(h.FrameLength), maxInt-64)) }
-
