@@ -3,8 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/hkdf"
@@ -248,14 +246,7 @@ func BenchmarkBaseline(b *testing.B) {
 	const chunk = 4096
 	key := make([]byte, 32)
 	rand.Read(key)
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		b.Fatal(err)
-	}
+	aead := gcm(b, key)
 	stride := chunk + aead.Overhead()
 	nChunks := size64M / chunk
 	b.Run("AESGCM", func(b *testing.B) {

@@ -15,42 +15,46 @@ import (
 // their thread, as they do for any regular file. Only perm's permission
 // bits are used.
 func OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
-	for {
-		fd, err := syscall.Open(name, flag|syscall.O_CLOEXEC, uint32(perm.Perm()))
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-		}
-		return os.NewFile(uintptr(fd), name), nil
+	fd, err := open(name, flag, perm)
+	if err != nil {
+		return nil, err
 	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // SyncDir flushes the directory dir (the names it holds) to stable
 // storage, as opening it with OpenFile and calling Sync would, without
 // an *os.File: one system call fewer (os.NewFile's fcntl).
 func SyncDir(dir string) error {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
-		return &fs.PathError{Op: "open", Path: dir, Err: err}
+		return err
 	}
 	defer syscall.Close(fd)
-	for {
-		err = syscall.Fsync(fd)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
+	if err := retry(func() error { return syscall.Fsync(fd) }); err != nil {
 		return &fs.PathError{Op: "sync", Path: dir, Err: err}
 	}
 	return nil
+}
+
+// open is open(2) with close-on-exec, retried when interrupted.
+func open(name string, flag int, perm fs.FileMode) (int, error) {
+	var fd int
+	err := retry(func() (err error) {
+		fd, err = syscall.Open(name, flag|syscall.O_CLOEXEC, uint32(perm.Perm()))
+		return err
+	})
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return fd, nil
+}
+
+// retry calls call again while it fails with EINTR.
+func retry(call func() error) error {
+	for {
+		if err := call(); err != syscall.EINTR {
+			return err
+		}
+	}
 }
