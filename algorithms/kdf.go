@@ -18,6 +18,23 @@ var ErrCommitmentMismatch = errors.New("algorithms: key commitment does not matc
 // data key and message ID, and for committing suites the commitment key.
 // For other suites commitKey is nil.
 func (s Suite) DeriveKeys(plaintextDataKey, messageID []byte) (dataKey, commitKey []byte, err error) {
+	// Small enough to be inlined, so that the keys stay on the caller's
+	// stack when the caller keeps them there.
+	var keys [maxKeyLen + maxSuiteDataLen]byte
+	dataKey, commitKey, err = (&s).deriveKeys(keys[:0], plaintextDataKey, messageID)
+	return
+}
+
+// maxKeyLen and maxSuiteDataLen are the longest data key and commitment
+// key of any suite.
+const (
+	maxKeyLen       = 32
+	maxSuiteDataLen = 32
+)
+
+// deriveKeys is DeriveKeys with the keys appended to dst (empty) where
+// possible.
+func (s *Suite) deriveKeys(dst, plaintextDataKey, messageID []byte) (dataKey, commitKey []byte, err error) {
 	if len(plaintextDataKey) != s.keyLen {
 		return nil, nil, fmt.Errorf("algorithms: plaintext data key is %d bytes, suite %v needs %d", len(plaintextDataKey), s.id, s.keyLen)
 	}
@@ -28,13 +45,13 @@ func (s Suite) DeriveKeys(plaintextDataKey, messageID []byte) (dataKey, commitKe
 	binary.BigEndian.PutUint16(id[:], uint16(s.id))
 	switch s.kdf {
 	case KDFIdentity:
-		return append([]byte(nil), plaintextDataKey...), nil, nil
+		return append(dst, plaintextDataKey...), nil, nil
 	case KDFHKDF:
 		dk, err := hkdf.Key(s.kdfHash, plaintextDataKey, nil, string(id[:])+string(messageID), s.keyLen)
 		return dk, nil, err
 	default:
 		if !fips140.Enabled() {
-			keys := make([]byte, s.keyLen+s.suiteDataLen)
+			keys := append(dst, make([]byte, s.keyLen+s.suiteDataLen)...)
 			dk, ck := keys[:s.keyLen:s.keyLen], keys[s.keyLen:]
 			var info [2 + len("DERIVEKEY")]byte
 			copy(info[copy(info[:], id[:]):], "DERIVEKEY")

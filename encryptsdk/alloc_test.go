@@ -272,3 +272,33 @@ func TestAppendDecryptRecyclesBatches(t *testing.T) {
 		t.Errorf("AppendDecrypt of a 1 MiB message into a reused buffer allocated %d bytes per call, want at most %d", n, limit)
 	}
 }
+
+// TestOneShotDecryptAllocationCount: a one-shot decryption of an unsigned
+// message allocates a fixed handful of objects, however many frames it has: its
+// plaintext; the Decryptor (with its reader, cipher and frame opener); the
+// header with its private copy of the header bytes, provider ID and
+// encryption context; the materials' context and data key; and the AES-GCM
+// key schedule (two objects).
+func TestOneShotDecryptAllocationCount(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	const perMessage = 10
+	c := encryptsdk.New(mustAES(t, "ns", "k", testKey(32, 9)))
+	c.Concurrency = 1
+	for _, size := range []int{0, 1 << 10, 64 << 10, 1 << 20} {
+		ct, err := c.EncryptBytes(bg, plaintext(size, 9), &encryptsdk.EncryptOptions{Suite: algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, FrameLength: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := testing.AllocsPerRun(100, func() {
+			if _, _, err := c.DecryptBytes(bg, ct, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("%d bytes: %.0f allocations", size, a)
+		if a > perMessage {
+			t.Errorf("DecryptBytes of a %d-byte message: %.1f allocations, want at most %d", size, a, perMessage)
+		}
+	}
+}

@@ -41,12 +41,12 @@ type Decryptor struct {
 	suite    algorithms.Suite
 	ec       materials.EncryptionContext
 	dataKey  materials.EncryptedDataKey
-	cipher   *frame.Cipher
+	cipher   frame.Cipher
 	verifier hash.Hash
 	pub      *ecdsa.PublicKey
 	buffer   bool
 	workers  int
-	op       *frame.Opener // the body's frames, authenticated and decrypted
+	op       frame.Opener // the body's frames, authenticated and decrypted
 	lender   lender        // src, if WriteTo may read frames in place from it
 
 	out []byte // verified plaintext not yet returned
@@ -62,12 +62,12 @@ func (c *Client) Decrypt(ctx context.Context, src io.Reader, opts *DecryptOption
 		opts = &DecryptOptions{}
 	}
 	in := frame.NewSourceInput(src)
-	d, err := c.decrypt(ctx, format.NewReader(in, c.limits(opts)), opts)
-	if err != nil {
+	d := &Decryptor{mr: format.NewReader(in, c.limits(opts))}
+	if err := c.decrypt(ctx, d, opts); err != nil {
 		in.Close()
 		return nil, err
 	}
-	d.op = frame.NewOpener(d.cipher, d.mr, in, in.Local(), d.finish, d.config())
+	d.op.Init(&d.cipher, d.mr, in, in.Local(), (*finisher)(d), d.config())
 	d.lender = lenderOf(src)
 	return d, nil
 }
@@ -85,23 +85,26 @@ func (c *Client) limits(opts *DecryptOptions) format.Limits {
 	return format.Limits{MaxEncryptedDataKeys: c.MaxEncryptedDataKeys, MaxBodySize: opts.MaxBodySize}
 }
 
-func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOptions) (*Decryptor, error) {
+// decrypt reads and authenticates the header of the message d.mr reads,
+// obtains its data key, and sets up d's fields but its Opener.
+func (c *Client) decrypt(ctx context.Context, d *Decryptor, opts *DecryptOptions) error {
 	if c.Manager == nil {
-		return nil, errors.New("encryptsdk: Client has no materials manager")
+		return errors.New("encryptsdk: Client has no materials manager")
 	}
 	if !c.CommitmentPolicy.Valid() {
-		return nil, fmt.Errorf("encryptsdk: invalid commitment policy %d", int(c.CommitmentPolicy))
+		return fmt.Errorf("encryptsdk: invalid commitment policy %d", int(c.CommitmentPolicy))
 	}
+	mr := d.mr
 	hdr, raw, err := mr.ReadHeader()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	suite := hdr.Suite
 	if !c.CommitmentPolicy.AllowsDecrypt(suite) {
-		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
+		return fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 	}
 	if opts.UnsignedOnly && suite.Signed() {
-		return nil, fmt.Errorf("%w (suite %v)", ErrSignedMessage, suite.ID())
+		return fmt.Errorf("%w (suite %v)", ErrSignedMessage, suite.ID())
 	}
 	m, err := c.Manager.DecryptMaterials(ctx, materials.DecryptionRequest{
 		Suite:                       suite,
@@ -111,7 +114,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 		ReproducedEncryptionContext: opts.EncryptionContext,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() {
 		clear(m.PlaintextDataKey)
@@ -121,55 +124,46 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 	}()
 	switch {
 	case m.Suite.ID() != suite.ID():
-		return nil, fmt.Errorf("%w: materials are for suite %v, message is %v", materials.ErrInvalidMaterials, m.Suite.ID(), suite.ID())
+		return fmt.Errorf("%w: materials are for suite %v, message is %v", materials.ErrInvalidMaterials, m.Suite.ID(), suite.ID())
 	case !c.CommitmentPolicy.AllowsDecrypt(m.Suite):
-		return nil, fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
+		return fmt.Errorf("%w: %v cannot decrypt %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 	case suite.Signed() && m.VerificationKey == nil:
-		return nil, fmt.Errorf("%w: no verification key for a signed suite", materials.ErrInvalidMaterials)
+		return fmt.Errorf("%w: no verification key for a signed suite", materials.ErrInvalidMaterials)
 	}
 	if err := carries(m.EncryptionContext, hdr.EncryptionContext, "stored"); err != nil {
-		return nil, err
+		return err
 	}
 	if err := carries(m.EncryptionContext, opts.EncryptionContext, "expected"); err != nil {
-		return nil, err
+		return err
 	}
 	auth, err := mr.ReadHeaderAuth()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	authOnly, err := m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys).MarshalBinary()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	fc, dataKey, err := openWithKeys(m, hdr, raw, auth, authOnly, opts.NetV400Retry)
+	dataKey, err := openWithKeys(&d.cipher, m, hdr, raw, auth, authOnly, opts.NetV400Retry)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d := &Decryptor{
-		mr:      mr,
-		hdr:     hdr,
-		auth:    auth,
-		suite:   suite,
-		ec:      m.EncryptionContext,
-		dataKey: dataKey,
-		cipher:  fc,
-		pub:     m.VerificationKey,
-		buffer:  opts.BufferUntilVerified,
-		workers: c.workers(),
-	}
+	d.hdr, d.auth, d.suite = hdr, auth, suite
+	d.ec, d.dataKey, d.pub = m.EncryptionContext, dataKey, m.VerificationKey
+	d.buffer, d.workers = opts.BufferUntilVerified, c.workers()
 	if suite.Signed() {
 		d.verifier = suite.SignatureHash()
 		d.verifier.Write(raw)
 		d.verifier.Write(auth.IV)
 		d.verifier.Write(auth.Tag)
 	}
-	return d, nil
+	return nil
 }
 
 // openWithKeys tries the candidate data keys of m in order, then its
-// authenticated data key, and returns the cipher of the first that passes
-// the key commitment and header authentication, with the encrypted data
-// key it came from.
+// authenticated data key, and sets fc to the cipher of the first that
+// passes the key commitment and header authentication; it returns the
+// encrypted data key that one came from.
 //
 // A candidate was not authenticated by its keyring (RSA PKCS #1 v1.5 with
 // implicit rejection), so its failure must not tell a padding error from a
@@ -180,7 +174,7 @@ func (c *Client) decrypt(ctx context.Context, mr *format.Reader, opts *DecryptOp
 // [*NoDecryptableKeyError], as for a wrong key of any other keyring. The
 // authenticated key's failure, which can only be tampering, is reported as
 // what it is.
-func openWithKeys(m materials.DecryptionMaterials, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte, netRetry bool) (*frame.Cipher, materials.EncryptedDataKey, error) {
+func openWithKeys(fc *frame.Cipher, m materials.DecryptionMaterials, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte, netRetry bool) (materials.EncryptedDataKey, error) {
 	suite := hdr.Suite
 	var netAuthOnly materials.EncryptionContext
 	if netRetry {
@@ -188,65 +182,65 @@ func openWithKeys(m materials.DecryptionMaterials, hdr *format.Header, raw []byt
 	}
 	errs := slices.Clip(m.Failures)
 	for i, c := range m.Candidates {
-		fc := openCandidate(suite, c.PlaintextDataKey, hdr, raw, auth, authOnly)
-		if fc == nil && netRetry {
-			fc, _ = openHeaderNetV400(suite, c.PlaintextDataKey, hdr, raw, auth, netAuthOnly)
+		ok := openCandidate(fc, suite, c.PlaintextDataKey, hdr, raw, auth, authOnly)
+		if !ok && netRetry {
+			ok = openHeaderNetV400(fc, suite, c.PlaintextDataKey, hdr, raw, auth, netAuthOnly) == nil
 		}
-		if fc != nil {
-			return fc, c.DataKey, nil
+		if ok {
+			return c.DataKey, nil
 		}
 		errs = append(errs, fmt.Errorf("candidate data key %d, from an encrypted data key of provider %q, did not authenticate the message header", i, c.DataKey.ProviderID))
 	}
 	if m.PlaintextDataKey == nil {
-		return nil, materials.EncryptedDataKey{}, &NoDecryptableKeyError{Reason: "no data key obtained from the encrypted data keys authenticated the message", Errs: errs}
+		return materials.EncryptedDataKey{}, &NoDecryptableKeyError{Reason: "no data key obtained from the encrypted data keys authenticated the message", Errs: errs}
 	}
-	fc, err := openHeader(suite, m.PlaintextDataKey, hdr, raw, auth, authOnly)
+	err := openHeader(fc, suite, m.PlaintextDataKey, hdr, raw, auth, authOnly)
 	if errors.Is(err, ErrHeaderAuthentication) && netRetry {
-		fc, err = openHeaderNetV400(suite, m.PlaintextDataKey, hdr, raw, auth, netAuthOnly)
+		err = openHeaderNetV400(fc, suite, m.PlaintextDataKey, hdr, raw, auth, netAuthOnly)
 	}
-	return fc, m.DataKey, err
+	return m.DataKey, err
 }
 
 // openCandidate derives the message keys from a candidate data key and
-// returns the cipher if both the key commitment (for committing suites)
-// and the header tag verify, else nil. Both checks always run.
-func openCandidate(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) *frame.Cipher {
+// reports whether both the key commitment (for committing suites) and
+// the header tag verify, setting fc to the message's cipher if so. Both
+// checks always run.
+func openCandidate(fc *frame.Cipher, suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) bool {
 	dataKey, commitKey, err := suite.DeriveKeys(pdk, hdr.MessageID)
 	if err != nil {
-		return nil
+		return false
 	}
 	defer clear(dataKey)
 	committed := true
 	if suite.Committing() {
 		committed = algorithms.CheckCommitment(commitKey, hdr.SuiteData) == nil
 	}
-	fc, err := verifyHeader(dataKey, hdr, raw, auth, authOnly)
-	if !committed || err != nil {
-		return nil
-	}
-	return fc
+	err = verifyHeader(fc, dataKey, hdr, raw, auth, authOnly)
+	return committed && err == nil
 }
 
 // openHeader derives the message keys, checks key commitment (in constant
-// time, before anything else) and verifies the header tag.
-func openHeader(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) (*frame.Cipher, error) {
+// time, before anything else) and verifies the header tag, setting fc to
+// the message's cipher.
+func openHeader(fc *frame.Cipher, suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) error {
 	dataKey, commitKey, err := suite.DeriveKeys(pdk, hdr.MessageID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer clear(dataKey)
 	if suite.Committing() {
 		if err := algorithms.CheckCommitment(commitKey, hdr.SuiteData); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return verifyHeader(dataKey, hdr, raw, auth, authOnly)
+	return verifyHeader(fc, dataKey, hdr, raw, auth, authOnly)
 }
 
-func verifyHeader(dataKey []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) (*frame.Cipher, error) {
-	fc, err := frame.New(dataKey, hdr.MessageID, hdr.FrameLength)
-	if err != nil {
-		return nil, err
+// verifyHeader sets fc to the cipher of dataKey and verifies the header
+// tag with it.
+func verifyHeader(fc *frame.Cipher, dataKey []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly []byte) error {
+	if err := fc.Init(dataKey, hdr.MessageID, hdr.FrameLength); err != nil {
+		return err
 	}
 	aad := append(raw[:len(raw):len(raw)], authOnly...)
 	iv := auth.IV // format 1
@@ -254,28 +248,28 @@ func verifyHeader(dataKey []byte, hdr *format.Header, raw []byte, auth format.He
 		iv = zeroIV[:] // format 2: never written to
 	}
 	if err := fc.OpenHeaderTag(iv, auth.Tag, aad); err != nil {
-		return nil, ErrHeaderAuthentication
+		return ErrHeaderAuthentication
 	}
-	return fc, nil
+	return nil
 }
 
 // openHeaderNetV400 verifies a header written by the ESDK for .NET 4.0.0:
 // its format 1 HKDF keys omit the message ID, and its header AAD carries
 // the authenticate-only context with a pair count even when empty.
-func openHeaderNetV400(suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly materials.EncryptionContext) (*frame.Cipher, error) {
+func openHeaderNetV400(fc *frame.Cipher, suite algorithms.Suite, pdk []byte, hdr *format.Header, raw []byte, auth format.HeaderAuth, authOnly materials.EncryptionContext) error {
 	dataKey, _, err := suite.DeriveKeysNetV400(pdk, hdr.MessageID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer clear(dataKey)
 	ser, err := authOnly.MarshalBinary()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(authOnly) == 0 {
 		ser = []byte{0, 0}
 	}
-	return verifyHeader(dataKey, hdr, raw, auth, ser)
+	return verifyHeader(fc, dataKey, hdr, raw, auth, ser)
 }
 
 // Header returns the authenticated message header.
@@ -488,6 +482,12 @@ func openErr(err error) error {
 	}
 	return err
 }
+
+// finisher is a Decryptor as the [frame.Finisher] of its Opener.
+type finisher Decryptor
+
+// Finish calls the Decryptor's finish.
+func (f *finisher) Finish() error { return (*Decryptor)(f).finish() }
 
 // finish verifies the signature and the end of input.
 func (d *Decryptor) finish() error {

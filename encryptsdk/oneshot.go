@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/go-esdk/esdk/format"
-	"github.com/go-esdk/esdk/internal/frame"
 )
 
 // EncryptBytes encrypts plaintext into one message and returns it. In
@@ -107,8 +106,10 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 	if opts == nil {
 		opts = &DecryptOptions{}
 	}
-	d, err := c.decrypt(ctx, format.NewBytesReader(message, c.limits(opts)), opts)
-	if err != nil {
+	m := &inMemory{r: *format.NewBytesReader(message, c.limits(opts))}
+	d := &m.d
+	d.mr = &m.r
+	if err := c.decrypt(ctx, d, opts); err != nil {
 		return dst, nil, err
 	}
 	bodyLen := len(message) - int(d.mr.Offset())
@@ -118,13 +119,20 @@ func (c *Client) AppendDecrypt(ctx context.Context, dst, message []byte, opts *D
 		copy(grown, dst)
 		dst = grown
 	}
-	d.op = frame.NewOpener(d.cipher, d.mr, nil, true, d.finish, d.config())
+	d.op.Init(&d.cipher, d.mr, nil, true, (*finisher)(d), d.config())
 	out, err := d.op.AppendAll(dst, bodyLen)
 	if err != nil {
 		return out, nil, openErr(err)
 	}
 	d.err = io.EOF
 	return out, d, nil
+}
+
+// inMemory is the decryption of a message in memory: a Decryptor and the
+// reader of its message in one allocation.
+type inMemory struct {
+	d Decryptor
+	r format.Reader
 }
 
 const maxInt = math.MaxInt

@@ -115,7 +115,8 @@ func (c *Client) OpenReaderAt(ctx context.Context, r io.ReaderAt, size int64, op
 	// Read in small pieces so that opening reads little more than the
 	// header, whatever the read-ahead of the format reader.
 	in := frame.NewInput(&chunkReader{r: io.NewSectionReader(r, 0, size), max: 1024}, false)
-	d, err := c.decrypt(ctx, format.NewReader(in, c.limits(&dopts)), &dopts)
+	d := &Decryptor{mr: format.NewReader(in, c.limits(&dopts))}
+	err := c.decrypt(ctx, d, &dopts)
 	in.Close() // nothing is read after the header
 	if err != nil {
 		if errors.Is(err, ErrSignedMessage) && !opts.UnsignedOnly {
@@ -128,7 +129,7 @@ func (c *Client) OpenReaderAt(ctx context.Context, r io.ReaderAt, size int64, op
 	}
 	ra := &RandomAccessReader{
 		src: r, hdr: d.hdr, auth: d.auth, suite: d.suite, ec: d.ec, dataKey: d.dataKey,
-		cipher: d.cipher, workers: c.workers(), bodyOff: d.mr.Offset(),
+		cipher: &d.cipher, workers: c.workers(), bodyOff: d.mr.Offset(),
 		frameLen: int64(d.hdr.FrameLength), cacheMax: opts.CacheFrames,
 	}
 	ra.batchMax = frame.BatchFrames(frameLenInt(d.hdr), ra.workers)

@@ -46,6 +46,9 @@ type Header struct {
 	// parsed header re-serializes to the bytes it came from (legacy empty
 	// form, non-canonical pair order).
 	rawEC []byte
+	// edk holds the encrypted data key of a header read with only one
+	// (the common case), so that reading it allocates no slice for it.
+	edk [1]materials.EncryptedDataKey
 }
 
 // Format 1 header constants.

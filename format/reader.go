@@ -325,7 +325,11 @@ func (r *Reader) ReadHeader() (*Header, []byte, error) {
 		}
 		return err
 	}
-	h.EncryptedDataKeys = make([]materials.EncryptedDataKey, 0, min(count, 64))
+	if count == 1 {
+		h.EncryptedDataKeys = h.edk[:0]
+	} else {
+		h.EncryptedDataKeys = make([]materials.EncryptedDataKey, 0, min(count, 64))
+	}
 	for i := range count {
 		var k materials.EncryptedDataKey
 		for j, dst := range [...]*[]byte{nil, &k.ProviderInfo, &k.Ciphertext} {

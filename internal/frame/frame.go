@@ -50,20 +50,32 @@ const maxFrameInt = math.MaxInt - 64
 // ciphertext, and its sealing methods must not be called (encryption is
 // refused before a Cipher is made, with algorithms.ErrFIPSEncrypt).
 func New(dataKey, messageID []byte, frameLen uint32) (*Cipher, error) {
-	block, err := aes.NewCipher(dataKey)
-	if err != nil {
-		return nil, err
-	}
-	c := &Cipher{messageID: messageID, frameLen: frameLen, fl: int(min(uint64(frameLen), maxFrameInt))}
-	if algorithms.FIPSOnly() {
-		c.approved, err = cipher.NewGCMWithRandomNonce(block)
-	} else {
-		c.aead, err = cipher.NewGCM(block)
-	}
-	if err != nil {
+	c := new(Cipher)
+	if err := c.Init(dataKey, messageID, frameLen); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Init makes c what [New] returns, in place (in the memory of the value
+// that holds it). On error c is left zero.
+func (c *Cipher) Init(dataKey, messageID []byte, frameLen uint32) error {
+	*c = Cipher{}
+	block, err := aes.NewCipher(dataKey)
+	if err != nil {
+		return err
+	}
+	var a, approved cipher.AEAD
+	if algorithms.FIPSOnly() {
+		approved, err = cipher.NewGCMWithRandomNonce(block)
+	} else {
+		a, err = cipher.NewGCM(block)
+	}
+	if err != nil {
+		return err
+	}
+	*c = Cipher{aead: a, approved: approved, messageID: messageID, frameLen: frameLen, fl: int(min(uint64(frameLen), maxFrameInt))}
+	return nil
 }
 
 // AEAD returns the message's AES-GCM instance (used to seal the header

@@ -26,7 +26,7 @@ type Opener struct {
 	in      *Input // a stream's input; nil for a message in memory
 	hash    io.Writer
 	hashes  *hashFeed // the hashing goroutine of a signed stream
-	finish  func() error
+	finish  Finisher
 	scratch Scratch
 	workers int
 	single  bool // a non-framed body
@@ -61,14 +61,35 @@ type Opener struct {
 	err      error
 }
 
+// Finisher is what an Opener calls once the final frame has been
+// authenticated, before its plaintext is released: the checks of the end
+// of a message (its signature, nothing after it).
+type Finisher interface {
+	Finish() error
+}
+
+// FinishFunc is a function used as a [Finisher].
+type FinishFunc func() error
+
+// Finish calls f.
+func (f FinishFunc) Finish() error { return f() }
+
 // NewOpener returns an Opener of the body that follows the header read
 // by mr. in is the [Input] mr reads (nil for a message in memory, read by
 // a [format.NewBytesReader]); local says reading never waits on another
 // party. finish is called once the final frame has been authenticated,
 // before its plaintext is released (the signature and end-of-input
 // checks); the Opener feeds cfg.Hash every frame before it is opened.
-func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func() error, cfg Config) *Opener {
-	o := &Opener{
+func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish Finisher, cfg Config) *Opener {
+	o := new(Opener)
+	o.Init(c, mr, in, local, finish, cfg)
+	return o
+}
+
+// Init makes o, the zero Opener, what [NewOpener] returns, in place (in
+// the memory of the value that holds it).
+func (o *Opener) Init(c *Cipher, mr *format.Reader, in *Input, local bool, finish Finisher, cfg Config) {
+	*o = Opener{
 		c: c, mr: mr, in: in, finish: finish, workers: max(1, cfg.Workers),
 		single: c.frameLen == 0, local: local || in == nil,
 	}
@@ -105,7 +126,6 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish func(
 			o.startHasher()
 		}
 	}
-	return o
 }
 
 // startHasher moves the signature hash off the reading goroutine: a
@@ -186,7 +206,7 @@ func (o *Opener) next(dst []byte) ([]byte, bool, error) {
 					}
 				}
 				if f.Final {
-					if err := o.finish(); err != nil {
+					if err := o.finish.Finish(); err != nil {
 						clear(pt)
 						return nil, false, err
 					}
@@ -567,7 +587,7 @@ func (o *Opener) appendSequential(dst []byte) ([]byte, error) {
 		}
 		dst, final = dst[:len(dst)+n], f.Final
 	}
-	if err := o.finish(); err != nil {
+	if err := o.finish.Finish(); err != nil {
 		return fail(err)
 	}
 	o.done = true
@@ -669,7 +689,7 @@ func (o *Opener) AppendAll(dst []byte, bodyLen int) ([]byte, error) {
 			}
 		}
 	}
-	if err := o.finish(); err != nil {
+	if err := o.finish.Finish(); err != nil {
 		return fail(err)
 	}
 	o.done = true

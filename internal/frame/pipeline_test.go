@@ -229,13 +229,13 @@ func openStreamFrom(t testing.TB, c *Cipher, src io.Reader, workers int, local b
 	if h != nil {
 		cfg.Hash = h
 	}
-	st.o = NewOpener(c, mr, st.in, local, func() error {
+	st.o = NewOpener(c, mr, st.in, local, FinishFunc(func() error {
 		st.finished++
 		if finishErr == nil {
 			return mr.ExpectEOF()
 		}
 		return finishErr
-	}, cfg)
+	}), cfg)
 	return st
 }
 
@@ -291,7 +291,7 @@ func TestOpenerRoundTrip(t *testing.T) {
 				mr.ReadHeaderAuth()
 				h := sha512.New384()
 				finished := 0
-				o := NewOpener(c, mr, nil, true, func() error { finished++; return mr.ExpectEOF() }, Config{Workers: workers, Hash: h})
+				o := NewOpener(c, mr, nil, true, FinishFunc(func() error { finished++; return mr.ExpectEOF() }), Config{Workers: workers, Hash: h})
 				out, err := o.AppendAll(make([]byte, 0, len(msg)), len(msg)-bodyAt)
 				if err != nil || !bytes.Equal(out, pt) || finished != 1 || !bytes.Equal(h.Sum(nil), sha384(msg[bodyAt:])) {
 					t.Fatalf("fl %d, %d bytes, %d workers, one-shot: %v", fl, size, workers, err)
@@ -328,12 +328,12 @@ func TestAppendAllFailureLeavesNothing(t *testing.T) {
 			mr := format.NewBytesReader(tc.msg, format.Limits{})
 			mr.ReadHeader()
 			mr.ReadHeaderAuth()
-			o := NewOpener(c, mr, nil, true, func() error {
+			o := NewOpener(c, mr, nil, true, FinishFunc(func() error {
 				if tc.finishErr != nil {
 					return tc.finishErr
 				}
 				return mr.ExpectEOF()
-			}, Config{Workers: workers})
+			}), Config{Workers: workers})
 			room := len(msg)
 			if tc.name == "no room" {
 				room = len(pt) - 1
