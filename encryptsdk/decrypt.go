@@ -47,7 +47,7 @@ type Decryptor struct {
 	buffer   bool
 	workers  int
 	op       frame.Opener // the body's frames, authenticated and decrypted
-	lender   lender        // src, if WriteTo may read frames in place from it
+	lender   lender       // src, if WriteTo may read frames in place from it
 
 	out []byte // verified plaintext not yet returned
 	all []byte // BufferUntilVerified: everything so far
