@@ -21,7 +21,7 @@ func (s Suite) DeriveKeys(plaintextDataKey, messageID []byte) (dataKey, commitKe
 	// Small enough to be inlined, so that the keys stay on the caller's
 	// stack when the caller keeps them there.
 	var keys [maxKeyLen + maxSuiteDataLen]byte
-	dataKey, commitKey, err = (&s).deriveKeys(keys[:0], plaintextDataKey, messageID)
+	dataKey, commitKey, err = s.deriveKeys(keys[:0], plaintextDataKey, messageID)
 	return
 }
 

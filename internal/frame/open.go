@@ -86,8 +86,8 @@ func NewOpener(c *Cipher, mr *format.Reader, in *Input, local bool, finish Finis
 	return o
 }
 
-// Init makes o, the zero Opener, what [NewOpener] returns, in place (in
-// the memory of the value that holds it).
+// Init makes o what [NewOpener] returns, in place (in the memory of the
+// value that holds it).
 func (o *Opener) Init(c *Cipher, mr *format.Reader, in *Input, local bool, finish Finisher, cfg Config) {
 	*o = Opener{
 		c: c, mr: mr, in: in, finish: finish, workers: max(1, cfg.Workers),
