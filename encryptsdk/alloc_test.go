@@ -302,3 +302,33 @@ func TestOneShotDecryptAllocationCount(t *testing.T) {
 		}
 	}
 }
+
+// TestOneShotEncryptAllocationCount: a one-shot encryption of an unsigned
+// message allocates a fixed handful of objects, however many frames it
+// has: the message (grown once, before the header is written into it); the
+// Encryptor (with its header, cipher, frame sealer and the buffer it writes
+// to); the header's bytes; the materials (data key, encrypted data key,
+// context); the AES-GCM key schedule (two objects); and, when there are
+// regular frames, the batch that seals them (two objects, one batch for
+// every length of an unsigned message).
+func TestOneShotEncryptAllocationCount(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	const perMessage = 13
+	c := encryptsdk.New(mustAES(t, "ns", "k", testKey(32, 9)))
+	c.Concurrency = 1
+	opts := &encryptsdk.EncryptOptions{Suite: algorithms.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, FrameLength: 4096}
+	for _, size := range []int{0, 1 << 10, 64 << 10, 1 << 20} {
+		pt := plaintext(size, 9)
+		a := testing.AllocsPerRun(100, func() {
+			if _, err := c.EncryptBytes(bg, pt, opts); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("%d bytes: %.0f allocations", size, a)
+		if a > perMessage {
+			t.Errorf("EncryptBytes of %d bytes: %.1f allocations, want at most %d", size, a, perMessage)
+		}
+	}
+}

@@ -27,10 +27,12 @@ import (
 // concurrent use.
 type Encryptor struct {
 	w         io.Writer
-	hdr       *format.Header
+	hdr       format.Header
+	messageID [32]byte // hdr.MessageID's memory
+	commitKey [32]byte // hdr.SuiteData's memory (format 2)
 	headerLen int
-	cipher    *frame.Cipher
-	sealer    *frame.Sealer
+	cipher    frame.Cipher
+	sealer    frame.Sealer
 	suite     algorithms.Suite
 	signer    hash.Hash
 	signKey   *ecdsa.PrivateKey
@@ -52,24 +54,30 @@ func (c *Client) Encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	if plen <= 0 {
 		plen = -1
 	}
-	return c.encrypt(ctx, dst, opts, plen)
+	e := new(Encryptor)
+	if err := c.encrypt(ctx, e, dst, opts, plen); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
-// encrypt is Encrypt for a plaintext of plen bytes, or of unknown length
-// when plen is negative: the length the materials manager is told.
-func (c *Client) encrypt(ctx context.Context, dst io.Writer, opts *EncryptOptions, plen int64) (*Encryptor, error) {
+// encrypt sets up e, the zero Encryptor, as Encrypt does for a plaintext
+// of plen bytes, or of unknown length when plen is negative: the length
+// the materials manager is told. A dst that is an *appendWriter is first
+// grown to hold the whole message when plen is known.
+func (c *Client) encrypt(ctx context.Context, e *Encryptor, dst io.Writer, opts *EncryptOptions, plen int64) error {
 	if fipsOnly() {
-		return nil, ErrFIPSEncrypt
+		return ErrFIPSEncrypt
 	}
 	if c.Manager == nil {
-		return nil, errors.New("encryptsdk: Client has no materials manager")
+		return errors.New("encryptsdk: Client has no materials manager")
 	}
 	if !c.CommitmentPolicy.Valid() {
-		return nil, fmt.Errorf("encryptsdk: invalid commitment policy %d", int(c.CommitmentPolicy))
+		return fmt.Errorf("encryptsdk: invalid commitment policy %d", int(c.CommitmentPolicy))
 	}
 	ec := materials.EncryptionContext(opts.EncryptionContext)
 	if err := ec.CheckReserved(); err != nil {
-		return nil, err
+		return err
 	}
 	frameLen := opts.FrameLength
 	switch {
@@ -78,17 +86,17 @@ func (c *Client) encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	case frameLen == 0:
 		frameLen = DefaultFrameLength
 	case frameLen < 0 || frameLen > 1<<32-1:
-		return nil, fmt.Errorf("encryptsdk: frame length %d is outside 1 to 2^32-1", frameLen)
+		return fmt.Errorf("encryptsdk: frame length %d is outside 1 to 2^32-1", frameLen)
 	case uint64(frameLen) > maxInt-64:
-		return nil, fmt.Errorf("encryptsdk: %w: frame length %d does not fit in memory on this platform (at most %d)", ErrBodyTooLarge, frameLen, maxInt-64)
+		return fmt.Errorf("encryptsdk: %w: frame length %d does not fit in memory on this platform (at most %d)", ErrBodyTooLarge, frameLen, maxInt-64)
 	}
 	if opts.Suite != 0 {
 		suite, err := algorithms.Lookup(opts.Suite)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !c.CommitmentPolicy.AllowsEncrypt(suite) {
-			return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
+			return fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 		}
 	}
 	m, err := c.Manager.GetEncryptionMaterials(ctx, materials.EncryptionRequest{
@@ -98,38 +106,38 @@ func (c *Client) encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		PlaintextLength:   plen,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer clear(m.PlaintextDataKey)
 	suite := m.Suite
 	switch {
 	case suite.ID() == 0:
-		return nil, fmt.Errorf("%w: no algorithm suite", materials.ErrInvalidMaterials)
+		return fmt.Errorf("%w: no algorithm suite", materials.ErrInvalidMaterials)
 	case !c.CommitmentPolicy.AllowsEncrypt(suite):
-		return nil, fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
+		return fmt.Errorf("%w: %v cannot encrypt with %v", ErrCommitmentPolicy, c.CommitmentPolicy, suite.ID())
 	case opts.Suite != 0 && suite.ID() != opts.Suite:
-		return nil, fmt.Errorf("%w: manager chose suite %v, %v was requested", materials.ErrInvalidMaterials, suite.ID(), opts.Suite)
+		return fmt.Errorf("%w: manager chose suite %v, %v was requested", materials.ErrInvalidMaterials, suite.ID(), opts.Suite)
 	case len(m.PlaintextDataKey) != suite.KeyLen():
-		return nil, fmt.Errorf("%w: data key length", materials.ErrInvalidMaterials)
+		return fmt.Errorf("%w: data key length", materials.ErrInvalidMaterials)
 	case len(m.EncryptedDataKeys) == 0:
-		return nil, fmt.Errorf("%w: no encrypted data key", materials.ErrInvalidMaterials)
+		return fmt.Errorf("%w: no encrypted data key", materials.ErrInvalidMaterials)
 	case c.MaxEncryptedDataKeys > 0 && len(m.EncryptedDataKeys) > c.MaxEncryptedDataKeys:
-		return nil, fmt.Errorf("encryptsdk: %w: %d, limit %d", ErrTooManyEncryptedDataKeys, len(m.EncryptedDataKeys), c.MaxEncryptedDataKeys)
+		return fmt.Errorf("encryptsdk: %w: %d, limit %d", ErrTooManyEncryptedDataKeys, len(m.EncryptedDataKeys), c.MaxEncryptedDataKeys)
 	case suite.Signed() && m.SigningKey == nil:
-		return nil, fmt.Errorf("%w: signed suite without a signing key", materials.ErrInvalidMaterials)
+		return fmt.Errorf("%w: signed suite without a signing key", materials.ErrInvalidMaterials)
 	}
 	if err := carries(m.EncryptionContext, ec, "requested"); err != nil {
-		return nil, err
+		return err
 	}
 
-	messageID := make([]byte, suite.MessageIDLen())
+	messageID := e.messageID[:suite.MessageIDLen()]
 	rand.Read(messageID)
 	dataKey, commitKey, err := suite.DeriveKeys(m.PlaintextDataKey, messageID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer clear(dataKey)
-	hdr := &format.Header{
+	e.hdr = format.Header{
 		Version:           byte(suite.MessageFormat()),
 		Suite:             suite,
 		MessageID:         messageID,
@@ -137,22 +145,25 @@ func (c *Client) encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 		EncryptedDataKeys: m.EncryptedDataKeys,
 		ContentType:       format.Framed,
 		FrameLength:       uint32(frameLen),
-		SuiteData:         commitKey,
+	}
+	hdr := &e.hdr
+	if commitKey != nil {
+		hdr.SuiteData = e.commitKey[:copy(e.commitKey[:], commitKey)]
 	}
 	if frameLen == 0 {
 		hdr.ContentType = format.NonFramed
 	}
 	raw, err := hdr.AppendBinary(nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	authOnly, err := m.EncryptionContext.Subset(m.RequiredEncryptionContextKeys).MarshalBinary()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	fc, err := frame.New(dataKey, messageID, uint32(frameLen))
-	if err != nil {
-		return nil, err
+	fc := &e.cipher
+	if err := fc.Init(dataKey, messageID, uint32(frameLen)); err != nil {
+		return err
 	}
 	// The header tag authenticates the header and the pairs only
 	// authenticated; it is sealed straight into the room AppendBinary left
@@ -169,16 +180,8 @@ func (c *Client) encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	tag := fc.AEAD().Seal(raw[at:at], zeroIV[:], nil, aad)
 	raw = wire.AppendHeaderAuth(raw, hdr.Version, tag)
 
-	e := &Encryptor{
-		w:         dst,
-		hdr:       hdr,
-		headerLen: len(raw),
-		cipher:    fc,
-		suite:     suite,
-		signKey:   m.SigningKey,
-		declared:  opts.PlaintextLength,
-		nonFramed: frameLen == 0,
-	}
+	e.w, e.headerLen, e.suite = dst, len(raw), suite
+	e.signKey, e.declared, e.nonFramed = m.SigningKey, opts.PlaintextLength, frameLen == 0
 	if suite.Signed() {
 		e.signer = suite.SignatureHash()
 		e.signer.Write(raw)
@@ -187,11 +190,16 @@ func (c *Client) encrypt(ctx context.Context, dst io.Writer, opts *EncryptOption
 	if e.signer != nil {
 		cfg.Hash = e.signer
 	}
-	e.sealer = frame.NewSealer(fc, dst, cfg)
-	if _, err := dst.Write(raw); err != nil {
-		return nil, err
+	e.sealer.Init(fc, dst, cfg)
+	if w, ok := dst.(*appendWriter); ok && plen >= 0 {
+		if err := w.reserve(e.MessageLength(plen)); err != nil {
+			return err
+		}
 	}
-	return e, nil
+	if _, err := dst.Write(raw); err != nil {
+		return err
+	}
+	return nil
 }
 
 // zeroIV is the IV of the header tag.
@@ -199,7 +207,7 @@ var zeroIV [algorithms.IVLen]byte
 
 // Header returns the message header (the encryption context stored in it
 // excludes required, authenticate-only pairs).
-func (e *Encryptor) Header() *format.Header { return e.hdr }
+func (e *Encryptor) Header() *format.Header { return &e.hdr }
 
 // MessageLength returns the exact length of the whole message for a
 // framed message of the given plaintext length, available before any

@@ -38,27 +38,19 @@ func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts 
 	if o.PlaintextLength <= 0 {
 		o.PlaintextLength = int64(len(plaintext))
 	}
-	var out appendWriter
-	out.b = dst
+	m := &toMemory{out: appendWriter{b: dst}}
 	if overlaps(dst[len(dst):cap(dst)], plaintext) {
 		// Not even the header may be written over the plaintext.
-		out.b = slices.Clip(slices.Clone(dst))
+		m.out.b = slices.Clip(slices.Clone(dst))
 	}
 	// The length is known, even when it is 0: an empty message may use
-	// cached materials too.
-	e, err := c.encrypt(ctx, &out, &o, int64(len(plaintext)))
-	if err != nil {
+	// cached materials too. m.out is grown to the message's length before
+	// the header is written.
+	e, out := &m.e, &m.out
+	if err := c.encrypt(ctx, e, out, &o, int64(len(plaintext))); err != nil {
 		return dst, err
 	}
-	need64 := e.MessageLength(int64(len(plaintext)))
-	if need64 > int64(maxInt-len(dst)) {
-		return dst, fmt.Errorf("encryptsdk: a %d-byte message does not fit in memory on this platform", need64)
-	}
-	if need := int(need64); cap(out.b)-len(dst) < need {
-		grown := make([]byte, len(out.b), len(dst)+need)
-		copy(grown, out.b)
-		out.b = grown
-	}
+	var err error
 	if fl := int(e.hdr.FrameLength); !e.nonFramed {
 		whole := len(plaintext) / fl * fl
 		if out.b, err = e.sealer.AppendFrames(out.b, plaintext[:whole]); err != nil {
@@ -77,11 +69,32 @@ func (c *Client) AppendEncrypt(ctx context.Context, dst, plaintext []byte, opts 
 	return out.b, nil
 }
 
+// toMemory is the encryption of a message into memory: an Encryptor and
+// the buffer it writes to in one allocation.
+type toMemory struct {
+	e   Encryptor
+	out appendWriter
+}
+
+// appendWriter appends what is written to b.
 type appendWriter struct{ b []byte }
 
 func (w *appendWriter) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil
+}
+
+// reserve grows b, at most once, to hold n more bytes.
+func (w *appendWriter) reserve(n int64) error {
+	if n > int64(maxInt-len(w.b)) {
+		return fmt.Errorf("encryptsdk: a %d-byte message does not fit in memory on this platform", n)
+	}
+	if cap(w.b)-len(w.b) < int(n) {
+		grown := make([]byte, len(w.b), len(w.b)+int(n))
+		copy(grown, w.b)
+		w.b = grown
+	}
+	return nil
 }
 
 // DecryptBytes decrypts one whole message. Nothing is returned unless the

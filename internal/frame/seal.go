@@ -47,13 +47,21 @@ type Sealer struct {
 // NewSealer returns a Sealer of a message body with c's frame length (0
 // for a non-framed body) that writes to w.
 func NewSealer(c *Cipher, w io.Writer, cfg Config) *Sealer {
-	s := &Sealer{c: c, w: w, workers: max(1, cfg.Workers), frameLen: c.fl, nextSeq: 1, nonFramed: c.frameLen == 0}
+	s := new(Sealer)
+	s.Init(c, w, cfg)
+	return s
+}
+
+// Init makes s what [NewSealer] returns, in place (in the memory of the
+// value that holds it).
+func (s *Sealer) Init(c *Cipher, w io.Writer, cfg Config) {
+	*s = Sealer{c: c, w: w, workers: max(1, cfg.Workers), frameLen: c.fl, nextSeq: 1, nonFramed: c.frameLen == 0}
 	if cfg.Hash != nil {
 		s.hash = cfg.Hash
 	}
 	if s.nonFramed {
 		s.body = make([]byte, wire.NonFramedHeaderLen)
-		return s
+		return
 	}
 	s.batchLen = BatchFrames(s.frameLen, s.workers)
 	s.depth = pipelineDepth(s.batchLen*s.frameLen, s.workers)
@@ -72,7 +80,7 @@ func NewSealer(c *Cipher, w io.Writer, cfg Config) *Sealer {
 	case s.workers > 1:
 		s.directMin = max(s.frameLen, 64<<10)
 	}
-	return s // the first batch is taken by the first Write
+	// The first batch is taken by the first Write.
 }
 
 // Write seals p. Full frames are sealed (by several goroutines for large
