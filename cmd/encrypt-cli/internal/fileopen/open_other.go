@@ -22,3 +22,6 @@ func SyncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// Rename is os.Rename.
+func Rename(oldname, newname string) error { return os.Rename(oldname, newname) }

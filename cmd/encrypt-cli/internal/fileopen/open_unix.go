@@ -37,6 +37,17 @@ func SyncDir(dir string) error {
 	return nil
 }
 
+// Rename renames the file oldname over newname with one system call.
+// os.Rename first looks newname up, to refuse replacing a directory with
+// a directory; rename(2) itself refuses to put a file in place of a
+// directory (EISDIR), so for a file oldname the lookup is not needed.
+func Rename(oldname, newname string) error {
+	if err := retry(func() error { return syscall.Rename(oldname, newname) }); err != nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+	}
+	return nil
+}
+
 // open is open(2) with close-on-exec, retried when interrupted.
 func open(name string, flag int, perm fs.FileMode) (int, error) {
 	var fd int

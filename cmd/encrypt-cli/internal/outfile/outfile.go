@@ -210,10 +210,10 @@ func (o *File) Commit() error {
 			o.tmp = ""
 			return ErrSkippedExisting
 		} else {
-			err = rename(o.tmp, o.target)
+			err = fileopen.Rename(o.tmp, o.target)
 		}
 	} else {
-		err = rename(o.tmp, o.target)
+		err = fileopen.Rename(o.tmp, o.target)
 	}
 	if err != nil {
 		o.Abort()
